@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: AEGIS platform engineers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: secret
+short_description: A generated secret, created once on the controller and reused on every run
+version_added: "0.1.0"
+description:
+  - Returns the content of C(<dir>/<name>). When the file does not exist, a random secret is generated and written
+    there first; the directory is created with mode 0700 and the file with mode 0600 (exclusive create, so two
+    parallel runs never disagree).
+  - Use it for secrets that are generated per deployment; values given in inventory or vault take precedence in
+    the roles that use this lookup.
+author:
+  - AEGIS platform engineers
+options:
+  _terms:
+    description: Names of the secrets, relative to O(dir) (may contain one level of subdirectory).
+    required: true
+    type: list
+    elements: str
+  dir:
+    description: Directory of the generated secrets (C(aegis_secrets_dir)).
+    type: path
+    required: true
+  length:
+    description: Length of a generated secret.
+    type: int
+    default: 32
+"""
+
+EXAMPLES = r"""
+- name: Database password, generated once
+  ansible.builtin.set_fact:
+    db_password: "{{ lookup('aegis.platform.secret', 'database/aegis', dir=aegis_secrets_dir) }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description: The secrets, in the order of the terms.
+  type: list
+  elements: str
+"""
+
+import os
+import secrets
+import string
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+ALPHABET = string.ascii_letters + string.digits
+
+
+def read_or_create(directory: str, name: str, length: int) -> str:
+    path = os.path.normpath(os.path.join(directory, name))
+    if not path.startswith(os.path.normpath(directory) + os.sep):
+        raise AnsibleLookupError("secret name %r leaves the secrets directory" % name)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="utf-8") as existing:
+            return existing.read().rstrip("\n")
+    value = "".join(secrets.choice(ALPHABET) for _ in range(length))
+    with os.fdopen(handle, "w", encoding="utf-8") as created:
+        created.write(value + "\n")
+    return value
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        directory = os.path.expanduser(self.get_option("dir"))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+        return [read_or_create(directory, term, self.get_option("length")) for term in terms]

@@ -1,0 +1,293 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: AEGIS platform engineers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: openbao_approle_role
+short_description: Manage an OpenBao AppRole role
+version_added: 0.1.0
+description:
+  - Creates or updates the AppRole role O(name) under the AppRole auth method at O(mount_point), or deletes it.
+  - Only the options that are given are compared and written; the others keep their server values. Durations
+    are compared in seconds (V(1h) equals V(3600)), policy and CIDR lists as sets.
+  - Every duration is validated before any request, so an invalid one changes nothing.
+  - Returns the role's RV(role_id). Secret IDs are handled by M(aegis.platform.openbao_approle_secret_id).
+  - A no-op costs two requests (role and role ID), plus one with O(require_policies_exist=true).
+author:
+  - AEGIS platform engineers
+extends_documentation_fragment:
+  - aegis.platform.openbao
+attributes:
+  check_mode:
+    support: full
+    details: Computes the same C(changed) without writing.
+  diff_mode:
+    support: full
+    details: Before and after hold the role's fields (durations in seconds).
+options:
+  name:
+    description:
+      - Role name.
+    type: str
+    required: true
+    aliases: [role_name]
+  mount_point:
+    description:
+      - Path of the AppRole auth method, without C(auth/).
+    type: str
+    default: approle
+  state:
+    description:
+      - V(present) creates or updates, V(absent) deletes the role (and its secret IDs).
+    type: str
+    choices: [present, absent]
+    default: present
+  require_policies_exist:
+    description:
+      - Fail, before writing anything, when a policy in O(token_policies) does not exist on the server.
+    type: bool
+    default: false
+  bind_secret_id:
+    description:
+      - Require a secret ID at login.
+    type: bool
+  secret_id_bound_cidrs:
+    description:
+      - CIDR blocks (or addresses) allowed to log in with a secret ID of this role.
+    type: list
+    elements: str
+  secret_id_num_uses:
+    description:
+      - Number of logins a secret ID allows; V(0) means unlimited.
+    type: int
+  secret_id_ttl:
+    description:
+      - Lifetime of secret IDs (seconds or units such as V(24h)); V(0) means no expiry.
+    type: raw
+  local_secret_ids:
+    description:
+      - Secret IDs are local to the cluster (not replicated). Can only be set when the role is created; a
+        different value on an existing role fails.
+    type: bool
+  token_ttl:
+    description:
+      - TTL of issued tokens (seconds or units such as V(1h)).
+    type: raw
+  token_max_ttl:
+    description:
+      - Maximum lifetime of issued tokens, renewals included.
+    type: raw
+  token_explicit_max_ttl:
+    description:
+      - Hard maximum lifetime of issued tokens, which even periodic tokens cannot pass.
+    type: raw
+  token_period:
+    description:
+      - Makes issued tokens periodic with this renewal period.
+    type: raw
+  token_policies:
+    description:
+      - Policies attached to issued tokens.
+    type: list
+    elements: str
+  token_no_default_policy:
+    description:
+      - Do not add the C(default) policy to issued tokens.
+    type: bool
+  token_bound_cidrs:
+    description:
+      - CIDR blocks (or addresses) allowed to use issued tokens.
+    type: list
+    elements: str
+  token_num_uses:
+    description:
+      - Number of uses of an issued token; V(0) means unlimited.
+    type: int
+  token_type:
+    description:
+      - Type of issued tokens.
+    type: str
+    choices: [default, service, batch, default-service, default-batch]
+  token_strictly_bind_ip:
+    description:
+      - Bind issued tokens to the login's source IP address (OpenBao).
+    type: bool
+"""
+
+EXAMPLES = r"""
+- name: Role of the AEGIS runtime
+  aegis.platform.openbao_approle_role:
+    url: "{{ aegis_openbao_url }}"
+    token: "{{ __aegis_openbao_root_token }}"
+    name: aegis-platform
+    token_policies: [aegis-platform]
+    token_ttl: 1h
+    token_max_ttl: 4h
+    require_policies_exist: true
+  register: __aegis_openbao_role
+  no_log: true
+"""
+
+RETURN = r"""
+role_id:
+  description: The role's role ID (null when the role is absent, or would only be created in check mode).
+  returned: success
+  type: str
+  sample: 3c1b5370-15e2-cd79-46b7-dbba62269dc5
+role:
+  description: The role's fields after this run (in check mode, what they would be); durations in seconds.
+  returned: success
+  type: dict
+  sample: {token_ttl: 3600, token_max_ttl: 14400, token_policies: [aegis-platform], bind_secret_id: true}
+"""
+
+import typing as t
+
+from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
+    OpenBaoClient,
+    OpenBaoError,
+    body_data,
+    client_from_params,
+    differences,
+    normalize_list,
+    openbao_module,
+    parse_duration,
+)
+
+DURATION_FIELDS = ("secret_id_ttl", "token_ttl", "token_max_ttl", "token_explicit_max_ttl", "token_period")
+INT_FIELDS = ("secret_id_num_uses", "token_num_uses")
+BOOL_FIELDS = ("bind_secret_id", "local_secret_ids", "token_no_default_policy", "token_strictly_bind_ip")
+CIDR_FIELDS = ("secret_id_bound_cidrs", "token_bound_cidrs")
+ROLE_FIELDS = DURATION_FIELDS + INT_FIELDS + BOOL_FIELDS + CIDR_FIELDS + ("token_policies", "token_type")
+
+
+def desired_fields(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The role fields given, durations as seconds. Raises ValueError (naming the option) for bad input."""
+    out: dict[str, t.Any] = {}
+    for field in ROLE_FIELDS:
+        value = params.get(field)
+        if value is None:
+            continue
+        if field in DURATION_FIELDS:
+            value = parse_duration(value, field)
+        elif field in INT_FIELDS and value < 0:
+            raise ValueError("%s must not be negative" % field)
+        out[field] = value
+    return out
+
+
+def role_normalizers() -> dict[str, t.Callable[[t.Any], t.Any]]:
+    norms: dict[str, t.Callable[[t.Any], t.Any]] = {}
+    for field in DURATION_FIELDS:
+        norms[field] = lambda v, f=field: parse_duration(v or 0, f)
+    for field in INT_FIELDS:
+        norms[field] = lambda v: int(v or 0)
+    for field in BOOL_FIELDS:
+        norms[field] = bool
+    for field in CIDR_FIELDS:
+        norms[field] = lambda v: normalize_list(v, cidr=True)
+    norms["token_policies"] = lambda v: normalize_list(v, lower=True)
+    norms["token_type"] = lambda v: v or "default"
+    return norms
+
+
+def role_changes(desired: dict[str, t.Any], current: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Fields to send: all of ``desired`` for a new role, the differing ones for an existing one."""
+    if current is None:
+        return dict(desired)
+    return differences(desired, current, role_normalizers())
+
+
+def role_view(fields: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Role fields normalised for display and diff."""
+    norms = role_normalizers()
+    return {k: norms[k](fields.get(k)) for k in ROLE_FIELDS if k in fields}
+
+
+def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
+    params = module.params
+    mount, name = params["mount_point"].strip("/"), params["name"].strip()
+    if not name:
+        raise OpenBaoError("name must not be empty")
+    try:
+        desired = desired_fields(params)
+    except ValueError as exc:
+        raise OpenBaoError("%s (role %s unchanged)" % (exc, name))
+    path = "auth/%s/role/%s" % (mount, name)
+    answer = client.read(path)
+    current = body_data(answer) if answer is not None else None
+    result: dict[str, t.Any] = {"changed": False, "role_id": None}
+
+    if params["state"] == "absent":
+        result["role"] = None
+        if current is not None:
+            result["changed"] = True
+            if not module.check_mode:
+                client.request("DELETE", path)
+        if module._diff:
+            result["diff"] = {"before": role_view(current or {}), "after": {}}
+        return result
+
+    if params["require_policies_exist"] and desired.get("token_policies"):
+        existing = set(k.lower() for k in client.list_keys("sys/policies/acl"))
+        missing = [p for p in desired["token_policies"] if p.lower() not in existing]
+        if missing:
+            raise OpenBaoError("policies %s of role %s do not exist at %s: create them first (e.g. with "
+                               "aegis.platform.openbao_policy); role %s unchanged"
+                               % (", ".join(missing), name, client.url, name))
+    if current is not None and "local_secret_ids" in desired \
+            and bool(desired["local_secret_ids"]) != bool(current.get("local_secret_ids")):
+        raise OpenBaoError("local_secret_ids can only be set when role %s is created: delete the role "
+                           "(state=absent) and create it again to change it; role unchanged" % name)
+
+    changes = role_changes(desired, current)
+    before = role_view(current) if current is not None else {}
+    after = role_view(desired) if current is None else dict(before, **role_view(changes))
+    result.update(changed=current is None or bool(changes), role=after)
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    if result["changed"] and not module.check_mode:
+        client.request("POST", path, changes)
+    if current is not None or not module.check_mode:
+        result["role_id"] = body_data(client.request("GET", path + "/role-id")).get("role_id")
+        if current is None:
+            result["role"] = role_view(body_data(client.read(path)))
+    return result
+
+
+def main() -> None:
+    module = openbao_module(dict(
+        name=dict(type="str", required=True, aliases=["role_name"]),
+        mount_point=dict(type="str", default="approle"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        require_policies_exist=dict(type="bool", default=False),
+        bind_secret_id=dict(type="bool", no_log=False),
+        secret_id_bound_cidrs=dict(type="list", elements="str", no_log=False),
+        secret_id_num_uses=dict(type="int", no_log=False),
+        secret_id_ttl=dict(type="raw", no_log=False),
+        local_secret_ids=dict(type="bool", no_log=False),
+        token_ttl=dict(type="raw", no_log=False),
+        token_max_ttl=dict(type="raw", no_log=False),
+        token_explicit_max_ttl=dict(type="raw", no_log=False),
+        token_period=dict(type="raw", no_log=False),
+        token_policies=dict(type="list", elements="str", no_log=False),
+        token_no_default_policy=dict(type="bool", no_log=False),
+        token_bound_cidrs=dict(type="list", elements="str", no_log=False),
+        token_num_uses=dict(type="int", no_log=False),
+        token_type=dict(type="str", choices=["default", "service", "batch", "default-service", "default-batch"],
+                        no_log=False),
+        token_strictly_bind_ip=dict(type="bool", no_log=False),
+    ))
+    client = client_from_params(module.params)
+    try:
+        result = run(module, client)
+    except OpenBaoError as exc:
+        module.fail_json(msg=exc.message)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# ansible-test sanity for plugins/, offline.
+# ansible-test must run from ansible_collections/aegis/platform, and it bootstraps pip in each test venv from a
+# download that is unreachable here: we hand it a local bootstrap script instead (see ENVIRONMENT.md).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${AEGIS_SANITY_DIR:-$root/.cache/sanity}
+coll=$work/ansible_collections/aegis/platform
+mkdir -p "$coll" "$HOME/.ansible/test/cache"
+install -m 0644 "$root/tools/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_24_2.py"
+# A copy of the tracked tree (plus untracked files not ignored): what a clean clone holds.
+rm -rf "$coll" && mkdir -p "$coll"
+rsync -a \
+  --files-from=<(cd "$root" && git ls-files --cached --others --exclude-standard) "$root/" "$coll/"
+cd "$coll"
+git init -q . 2>/dev/null || true
+git add -A >/dev/null 2>&1 || true
+exec "$root/.venv/bin/ansible-test" sanity --python "$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])')" \
+  --requirements --venv --color no "$@" plugins/
