@@ -88,7 +88,7 @@ class BaoServer:
         data.mkdir(parents=True, exist_ok=True)
         self.config = workdir / "server.hcl"
         self.config.write_text(
-            'storage "raft" {\n  path = "%s"\n  node_id = "node1"\n}\n'
+            'storage "raft" {\n  path = "%s"\n  node_id = "node1"\n  performance_multiplier = 1\n}\n'
             'listener "tcp" {\n  address = "127.0.0.1:%d"\n  cluster_address = "127.0.0.1:%d"\n'
             '  tls_disable = true\n}\n'
             'api_addr = "%s"\ncluster_addr = "http://127.0.0.1:%d"\nui = false\n'
