@@ -42,5 +42,5 @@ molecule: setup
 
 test: lint sanity unit integration molecule
 
-bench: setup
+bench: deploy
 	tools/bench.sh

@@ -110,6 +110,7 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
 
 def unseal(client: OpenBaoClient, keys: list[str], progress: int) -> dict:
     """Feed keys until unsealed; on any failure reset the unseal progress so no partial state remains."""
+    keys = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))  # a repeated share counts once
     if progress:
         client.request("PUT", "sys/unseal", {"reset": True}, auth=False)
     status: dict = {}
@@ -124,8 +125,8 @@ def unseal(client: OpenBaoClient, keys: list[str], progress: int) -> dict:
         if not status.get("sealed", True):
             return status
     _reset_quietly(client)
-    raise OpenBaoError("OpenBao at %s is still sealed after %d unseal key(s): it needs %s of its %s key shares; "
-                       "pass at least that many in unseal_keys"
+    raise OpenBaoError("OpenBao at %s is still sealed after %d distinct unseal key(s): it needs %s of its %s key "
+                       "shares; pass at least that many in unseal_keys"
                        % (client.url, len(keys), status.get("t", "?"), status.get("n", "?")))
 
 

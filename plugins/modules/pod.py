@@ -232,11 +232,14 @@ def observe(podman: Podman, name: str):
 
 
 def image_ids(podman: Podman, images: list) -> dict:
-    ids = {}
-    for image in sorted(set(images)):
-        found = podman.json(["image", "inspect", "--format", "json", image])
-        ids[image] = found[0]["Id"] if found else None
-    return ids
+    """Image ID of each reference (None when missing): one podman call unless one is missing."""
+    wanted = sorted(set(images))
+    if not wanted:
+        return {}
+    found = podman.json(["image", "inspect", "--format", "json"] + wanted)
+    if found and len(found) == len(wanted):
+        return {image: item["Id"] for image, item in zip(wanted, found)}
+    return {image: (podman.json(["image", "inspect", "--format", "json", image]) or [{}])[0].get("Id") for image in wanted}
 
 
 def files_to_write(files: list, secret_files: dict, owners: dict) -> list:

@@ -59,7 +59,7 @@ def test_restart_seals_and_no_keys_fails_clearly(fresh_bao):
 def test_too_few_or_wrong_keys_fail_and_leave_no_progress(fresh_bao):
     keys = fresh_bao.unseal_keys
     result = run_module("openbao_init", url=fresh_bao.url, unseal_keys=keys[:1])
-    assert result["failed"] and "still sealed after 1 unseal key(s): it needs 2 of its 3 key shares" in result["msg"]
+    assert result["failed"] and "still sealed after 1 distinct unseal key(s): it needs 2 of its 3 key shares" in result["msg"]
     assert (status(fresh_bao)["sealed"], status(fresh_bao)["progress"]) == (True, 0)
 
     wrong = "ab" * 33
