@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ description:
   - Use it for secrets that are generated per deployment; values given in inventory or vault take precedence in
     the roles that use this lookup.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 options:
   _terms:
     description: Names of the secrets, relative to O(dir) (may contain one level of subdirectory).
@@ -66,7 +66,7 @@ def read_or_create(directory: str, name: str, length: int) -> str:
     except FileExistsError:
         with open(path, encoding="utf-8") as existing:
             return existing.read().rstrip("\n")
-    value = "".join(secrets.choice(ALPHABET) for _ in range(length))
+    value = "".join(secrets.choice(ALPHABET) for dummy in range(length))
     with os.fdopen(handle, "w", encoding="utf-8") as created:
         created.write(value + "\n")
     return value

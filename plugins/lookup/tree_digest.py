@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ description:
   - Returns a short SHA-256 digest over the relative paths, modes and contents of every file below each given
     directory. The images role labels each built image with it and rebuilds only when it changes.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 options:
   _terms:
     description: Directories.

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic of the `aegis.platform.pod` module: desired-state digests, podman arguments and the plan.
 
 Every pod and container we create carries a label with a digest of the settings it was created from

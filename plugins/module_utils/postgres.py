@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic of `aegis.platform.postgres_databases`: SCRAM verifiers, the plan and its SQL.
 
 Passwords never reach the server in clear text: we send SCRAM-SHA-256 verifiers (PostgreSQL stores a verifier
@@ -25,8 +25,11 @@ def scram_verifier(password: str, salt: bytes, iterations: int = SCRAM_ITERATION
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    encode = lambda raw: base64.b64encode(raw).decode("ascii")  # noqa: E731
-    return "SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, encode(salt), encode(stored_key), encode(server_key))
+    return "SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, _b64(salt), _b64(stored_key), _b64(server_key))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 def new_verifier(password: str) -> str:

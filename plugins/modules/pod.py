@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ description:
     C(podman healthcheck run).
   - Images are never pulled here; the C(aegis.platform.images) role provides them.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 options:
   name:
     description: Pod name; containers are named C(<name>-<container name>).
@@ -208,7 +208,7 @@ class Podman:
         return rc, out, err
 
     def json(self, args: list):
-        rc, out, _ = self.run(args, check=False)
+        rc, out, dummy = self.run(args, check=False)
         if rc != 0 or not out.strip():
             return None
         return self.module.from_json(out)
@@ -365,7 +365,7 @@ def main():
     result = pod_spec.plan(pod_digest, observed_pod, desired, observed, params["force_recreate"])
     pending_files = files_to_write(params["files"], params["secret_files"], params["file_owners"])
 
-    actions = ["file %s %s" % (path, "created" if current is None else "updated") for path, _, _, _, current in pending_files]
+    actions = ["file %s %s" % (item[0], "created" if item[4] is None else "updated") for item in pending_files]
     if result["pod"]:
         actions.append("pod %s %s" % (name, result["pod"]))
     actions += ["container %s %s" % (container, action) for container, action in result["containers"].items() if action]
@@ -373,7 +373,7 @@ def main():
     changed = bool(pending_files) or pod_spec.plan_changes(result)
 
     diff = {"before": {"files": {}, "containers": {}}, "after": {"files": {}, "containers": {}}}
-    for path, content, _, secret, current in pending_files:
+    for path, content, dummy, secret, current in pending_files:
         diff["before"]["files"][path] = ("<secret>" if secret else current) if current is not None else None
         diff["after"]["files"][path] = "<secret, changed>" if secret else content
     for container, action in result["containers"].items():
@@ -386,7 +386,7 @@ def main():
     if module.check_mode:
         module.exit_json(changed=changed, actions=actions, diff=diff)
 
-    for path, content, mode, secret, _ in pending_files:
+    for path, content, mode, secret, dummy in pending_files:
         write_file(path, content, mode, params["file_owners"].get(path), secret)
     for spec in params["containers"]:
         for volume in pod_spec.named_volumes([spec]):

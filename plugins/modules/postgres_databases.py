@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ description:
     password counts as changed only when the stored verifier does not match it.
   - Runs on every converge, so adding a database to the list on an existing volume creates it.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 options:
   container:
     description: Name of the running PostgreSQL container.
@@ -141,9 +141,9 @@ def main():
 
     state = module.from_json(psql(module, postgres.state_query([role["name"] for role in roles])))
     steps = postgres.plan(roles, databases, passwords, state)
-    actions = [description for description, _ in steps]
+    actions = [step[0] for step in steps]
     if steps and not module.check_mode:
-        psql(module, "\n".join(sql for _, sql in steps))
+        psql(module, "\n".join(step[1] for step in steps))
     after = dict(state["databases"])
     after.update({db["name"]: db["owner"] for db in databases})
     module.exit_json(changed=bool(steps), actions=actions, databases=after,
