@@ -10,7 +10,10 @@ mkdir -p "$coll" "$HOME/.ansible/test/cache"
 install -m 0644 "$root/tools/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_24_2.py"
 # A copy of the tracked tree (plus untracked files not ignored): what a clean clone holds.
 rm -rf "$coll" && mkdir -p "$coll"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$coll"
+# (Tracked files deleted in the working tree are skipped: a clean clone after the commit will not hold them.)
+(cd "$root" && git ls-files -z --cached --others --exclude-standard \
+  | while IFS= read -r -d '' f; do if [[ -e $f || -L $f ]]; then printf '%s\0' "$f"; fi; done \
+  | tar --null -T - -cf -) | tar -xf - -C "$coll"
 cd "$coll"
 git init -q . 2>/dev/null || true
 git add -A >/dev/null 2>&1 || true

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Small OpenBao HTTP client and the pure normalise/compare helpers shared by the ``openbao_*`` modules.
 
 Standard library plus ``ansible.module_utils.urls`` only, so it runs on any target. Error texts never carry the
@@ -109,7 +109,7 @@ def normalize_list(values: t.Any, lower: bool = False, cidr: bool = False) -> li
     if values is None:
         return []
     if isinstance(values, str):
-        values = [v for v in values.split(",")]
+        values = values.split(",")
     out = set()
     for value in values:
         text = str(value).strip()

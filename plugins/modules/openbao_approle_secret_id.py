@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -19,16 +19,18 @@ description:
   - A validating login counts as one use of a secret ID whose role sets C(secret_id_num_uses).
   - A no-op (given secret ID still logs in) costs three requests (role ID, login, token revocation).
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
   - aegis.platform.openbao
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: >-
       Validates the given secret ID (a login whose token is revoked at once) to compute the same C(changed),
       but never creates a secret ID.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after say whether a valid secret ID is held; never show it.
 options:
@@ -59,8 +61,8 @@ options:
       - Metadata attached to a newly created secret ID (string values; shown in the token's metadata).
     type: dict
 notes:
-  - The task B(must) use C(no_log) set to V(true), because RV(secret_id) is a secret. It is returned only when this run created
-    it; when RV(secret_id_created) is false, keep using the secret ID you passed.
+  - The task B(must) use C(no_log) set to V(true), because RV(secret_id) is a secret. It is returned only when this
+    run created it; when RV(secret_id_created) is false, keep using the secret ID you passed.
 """
 
 EXAMPLES = r"""

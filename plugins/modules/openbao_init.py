@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ description:
   - A sealed server without O(unseal_keys) fails with a message saying what to do.
   - Needs no token; O(token) is accepted for symmetry with the other modules and ignored.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
   - aegis.platform.openbao
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports whether it would initialise or unseal; makes no request that changes the server.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after show only C(initialized) and C(sealed), never keys or tokens.
 options:
@@ -61,16 +63,16 @@ EXAMPLES = r"""
   aegis.platform.openbao_init:
     url: http://127.0.0.1:8200
     unseal_keys: "{{ aegis_openbao_unseal_keys | default(omit) }}"
-  register: __aegis_openbao_init
+  register: __aegis_bao_init
   no_log: true
 
 - name: Keep the keys and the root token (only returned on the first run)
   ansible.builtin.copy:
     dest: "{{ aegis_secrets_dir }}/openbao-init.json"
-    content: "{{ {'unseal_keys': __aegis_openbao_init.unseal_keys, 'root_token': __aegis_openbao_init.root_token} | to_json }}"
+    content: "{{ {'unseal_keys': __aegis_bao_init.unseal_keys, 'root_token': __aegis_bao_init.root_token} | to_json }}"
     mode: "0600"
   delegate_to: localhost
-  when: __aegis_openbao_init.unseal_keys is defined
+  when: __aegis_bao_init.unseal_keys is defined
   no_log: true
 """
 
@@ -166,6 +168,10 @@ def run(module, client: OpenBaoClient) -> dict:
         shares, threshold = params["key_shares"], params["key_threshold"]
         if shares < 1 or threshold < 1 or threshold > shares:
             raise OpenBaoError("key_threshold (%d) must be between 1 and key_shares (%d)" % (threshold, shares))
+        if params["unseal_keys"]:
+            module.warn("OpenBao at %s was not initialised although unseal_keys were given (was its storage wiped?): "
+                        "it is initialised anew, so the given keys are useless; store the new keys and root token"
+                        % client.url)
         if module.check_mode:
             return result
         answer = client.request("PUT", "sys/init", {"secret_shares": shares, "secret_threshold": threshold},

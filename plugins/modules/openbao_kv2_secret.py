@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ description:
   - Before creating a secret, checks that O(mount) is a KV version 2 engine (nothing is written into a KV v1
     engine by mistake).
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
   - aegis.platform.openbao
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes the same C(changed) without writing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Keys only; every value is shown as C(********), with C((added)) or C((changed)) where it differs.
 options:
@@ -56,6 +58,9 @@ options:
       - With O(state=absent), remove all versions and metadata permanently instead of soft-deleting.
     type: bool
     default: false
+notes:
+  - Ansible treats every value of O(data) as secret and masks it wherever it appears in the task's output; a very
+    short value (such as V(1)) therefore also masks unrelated text and numbers in the result, RV(version) included.
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ description:
   - Fails, without changing anything, when O(path) holds an engine of another O(type).
   - A no-op costs one request.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
   - aegis.platform.openbao
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes the same C(changed) without enabling, tuning or disabling anything.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after show type, description, options and the compared config keys.
 options:
@@ -328,7 +330,7 @@ def main() -> None:
             listing_visibility=dict(type="str", choices=["", "unauth", "hidden"]),
             audit_non_hmac_request_keys=dict(type="list", elements="str", no_log=False),
             audit_non_hmac_response_keys=dict(type="list", elements="str", no_log=False),
-            passthrough_request_headers=dict(type="list", elements="str"),
+            passthrough_request_headers=dict(type="list", elements="str", no_log=False),
             allowed_response_headers=dict(type="list", elements="str"),
             token_type=dict(type="str", choices=["default-service", "default-batch", "service", "batch"]),
         )),

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ description:
   - The texts are compared after unifying line endings and dropping trailing whitespace and blank lines, so
     formatting-only differences do not cause a write. A no-op costs one request.
 author:
-  - AEGIS platform engineers
+  - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
   - aegis.platform.openbao
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes the same C(changed) without writing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after hold the policy text.
 options:

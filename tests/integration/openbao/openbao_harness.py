@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test harness: real OpenBao servers (raft storage, random loopback ports) and helpers that run our modules.
 
 Modules run the way Ansible runs them, in two flavours sharing one JSON result shape:

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """openbao_approle_role and openbao_approle_secret_id against the shared server."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ MOUNT = "approle-it"
 @pytest.fixture(scope="module")
 def approle(kv):
     assert not run_module("openbao_mount", **conn(kv, kind="auth", path=MOUNT, type="approle")).get("failed")
-    assert not run_module("openbao_policy", **conn(kv, name="aegis-platform", policy=AEGIS_PLATFORM_POLICY)).get("failed")
+    policy = run_module("openbao_policy", **conn(kv, name="aegis-platform", policy=AEGIS_PLATFORM_POLICY))
+    assert not policy.get("failed")
     return kv
 
 
@@ -58,7 +59,7 @@ def test_role_create_noop_update_and_check_mode(approle):
 
     # Same values spelled differently: "1h" == 3600 == "60m", policies as a set.
     same = run_module("openbao_approle_role", **dict(args, token_ttl=3600, token_max_ttl="240m",
-                                                      token_policies=["AEGIS-platform", "aegis-platform"]))
+                                                     token_policies=["AEGIS-platform", "aegis-platform"]))
     assert same["changed"] is False and same["role_id"] == created["role_id"]
 
     update = dict(args, token_ttl="30m", secret_id_ttl="24h", secret_id_num_uses=0, token_bound_cidrs=["127.0.0.1"],

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """openbao_init on its own server: a life cycle, so the tests run in file order and build on each other."""
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def test_restart_seals_and_no_keys_fails_clearly(fresh_bao):
 def test_too_few_or_wrong_keys_fail_and_leave_no_progress(fresh_bao):
     keys = fresh_bao.unseal_keys
     result = run_module("openbao_init", url=fresh_bao.url, unseal_keys=keys[:1])
-    assert result["failed"] and "still sealed after 1 distinct unseal key(s): it needs 2 of its 3 key shares" in result["msg"]
+    assert result["failed"]
+    assert "still sealed after 1 distinct unseal key(s): it needs 2 of its 3 key shares" in result["msg"]
     assert (status(fresh_bao)["sealed"], status(fresh_bao)["progress"]) == (True, 0)
 
     wrong = "ab" * 33

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """openbao_kv2_secret against secret/ (KV v2) of the shared server."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def test_create_noop_update_with_check_mode_and_masked_diff(kv):
 
     planned = run_module("openbao_kv2_secret", check=True, diff=True, **args)
     assert planned["changed"] is True and planned["version"] is None
-    assert planned["diff"] == {"before": {}, "after": {"client_id": "******** (added)",
-                                                      "client_secret": "******** (added)"}}
+    assert planned["diff"] == {"before": {},
+                               "after": {"client_id": "******** (added)", "client_secret": "******** (added)"}}
     assert current(kv, "aegis/kv-1") == (None, None)
 
     created = run_module("openbao_kv2_secret", diff=True, **args)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """openbao_policy, and what the aegis-platform policy allows and denies."""
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def test_present_without_text_fails(bao):
 
 @pytest.fixture(scope="module")
 def platform_token(kv):
-    assert not run_module("openbao_policy", **conn(kv, name="aegis-platform", policy=AEGIS_PLATFORM_POLICY)).get("failed")
+    policy = run_module("openbao_policy", **conn(kv, name="aegis-platform", policy=AEGIS_PLATFORM_POLICY))
+    assert not policy.get("failed")
     return kv.hvac().auth.token.create(policies=["aegis-platform"], ttl="10m")["auth"]["client_token"]
 
 
