@@ -103,8 +103,22 @@ def healthcheck_args(health: dict) -> list:
     return args
 
 
-def create_container_args(pod: str, spec: dict, spec_digest: str) -> list:
-    """`podman create` arguments for one container of a pod (without the leading `podman`)."""
+def secret_env_by_container(secret_env: dict) -> dict:
+    """{"<container>.<VAR>": value} -> {container: {VAR: value}}."""
+    grouped = {}
+    for key, value in secret_env.items():
+        container, separator, variable = key.partition(".")
+        grouped.setdefault(container if separator else "", {})[variable or container] = value
+    return grouped
+
+
+def env_secret_name(container: str, variable: str) -> str:
+    return "%s-%s" % (container, variable.lower().replace("_", "-"))
+
+
+def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: dict = None) -> list:
+    """`podman create` arguments for one container of a pod (without the leading `podman`).
+    env_secrets: {VARIABLE: podman secret name} injected as environment variables."""
     name = container_name(pod, spec["name"])
     args = ["create", "--name", name, "--pod", pod,
             "--restart", spec.get("restart_policy") or "always",
@@ -112,6 +126,8 @@ def create_container_args(pod: str, spec: dict, spec_digest: str) -> list:
             "--label", "%s=%s" % (SPEC_JSON_LABEL, json.dumps(container_settings(spec), sort_keys=True))]
     for key, value in sorted((spec.get("env") or {}).items()):
         args += ["--env", "%s=%s" % (key, value)]
+    for variable, secret in sorted((env_secrets or {}).items()):
+        args += ["--secret", "%s,type=env,target=%s" % (secret, variable)]
     for mount in spec.get("mounts") or []:
         args += ["--volume", mount]
     if spec.get("user"):

@@ -69,6 +69,13 @@ options:
         in logs or diffs.
     type: dict
     default: {}
+  secret_env:
+    description:
+      - Secret environment variables, as a mapping of C(<container name>.<VARIABLE>) to value, for images that
+        only read a secret from the environment (a C(DATABASE_URL) with a password). Each becomes a podman secret
+        (type env), so the value is in no command line, label or log; a changed value recreates the container.
+    type: dict
+    default: {}
   file_owners:
     description:
       - Numeric owner of managed files, as a mapping of path to uid, for files a container reads as a non-root user
@@ -271,6 +278,19 @@ def write_file(path: str, content: str, mode: str, owner, secret: bool):
     os.rename(temp, path)
 
 
+def create_env_secrets(podman: Podman, container: str, values: dict) -> dict:
+    """(Re)create one podman secret per secret variable of a container; returns {VARIABLE: secret name}."""
+    names = {}
+    for variable, value in sorted(values.items()):
+        secret = pod_spec.env_secret_name(container, variable)
+        podman.run(["secret", "rm", secret], check=False)
+        rc, out, err = podman.module.run_command([podman.binary, "secret", "create", secret, "-"], data=value, binary_data=True)
+        if rc != 0:
+            podman.module.fail_json(msg="podman secret create %s failed: %s" % (secret, err.strip()))
+        names[variable] = secret
+    return names
+
+
 def wait_healthy(podman: Podman, names: list, timeout: int) -> dict:
     """Run each container's health check until it passes; all containers in parallel."""
     results = {}
@@ -310,6 +330,7 @@ def main():
             )),
             secret_files=dict(type="dict", default={}, no_log=True),
             file_owners=dict(type="dict", default={}),
+            secret_env=dict(type="dict", default={}, no_log=True),
             containers=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 image=dict(type="str", required=True),
@@ -357,9 +378,14 @@ def main():
     if missing and not module.check_mode:
         module.fail_json(msg="image(s) %s not present on this host: run the aegis.platform.images role first" % ", ".join(missing))
 
+    secret_env = pod_spec.secret_env_by_container(params["secret_env"])
+    unknown = sorted(set(secret_env) - {spec["name"] for spec in params["containers"]})
+    if unknown:
+        module.fail_json(msg="secret_env names containers that are not in the pod: %s" % ", ".join(unknown))
     desired = {}
     for spec in params["containers"]:
         files = pod_spec.file_digests(spec.get("mounts"), managed, pod_spec.read_text_file)
+        files.update({"env:" + key: pod_spec.content_digest(value) for key, value in secret_env.get(spec["name"], {}).items()})
         desired[pod_spec.container_name(name, spec["name"])] = pod_spec.container_digest(spec, ids[spec["image"]] or "", files)
     pod_digest = pod_spec.digest(pod_spec.pod_settings(params))
     result = pod_spec.plan(pod_digest, observed_pod, desired, observed, params["force_recreate"])
@@ -407,7 +433,8 @@ def main():
         if action == "recreate":
             podman.run(["rm", "--force", "--time", str(params["stop_timeout"]), container])
         if action in ("create", "recreate"):
-            podman.run(pod_spec.create_container_args(name, spec, desired[container]))
+            secrets = create_env_secrets(podman, container, secret_env.get(spec["name"], {}))
+            podman.run(pod_spec.create_container_args(name, spec, desired[container], secrets))
         if action:
             podman.run(["start", container])
 

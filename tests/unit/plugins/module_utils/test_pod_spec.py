@@ -74,3 +74,11 @@ def test_plan_recreates_everything_when_pod_settings_change():
 def test_plan_creates_missing_pod():
     result = pod_spec.plan("p", None, {"a": "d"}, {})
     assert result["pod"] == "create"
+
+
+def test_secret_env_is_grouped_per_container_and_passed_as_podman_secrets():
+    grouped = pod_spec.secret_env_by_container({"runtime.DATABASE_URL": "postgres://u:p@h/db", "runtime.X": "y"})
+    assert grouped == {"runtime": {"DATABASE_URL": "postgres://u:p@h/db", "X": "y"}}
+    args = pod_spec.create_container_args("aegis-core", SPEC, "d", {"DATABASE_URL": "aegis-core-runtime-database-url"})
+    assert args[args.index("--secret") + 1] == "aegis-core-runtime-database-url,type=env,target=DATABASE_URL"
+    assert "postgres://u:p@h/db" not in " ".join(args)
