@@ -40,6 +40,9 @@ def render(readme: str, new_table: str) -> str:
 def main() -> int:
     stale = []
     for role in sorted((ROOT / "roles").iterdir()):
+        if not (role / "meta" / "argument_specs.yml").exists():
+            stale.append("%s (no meta/argument_specs.yml)" % role.name)
+            continue
         readme = role / "README.md"
         current = readme.read_text() if readme.exists() else "# %s\n" % role.name
         wanted = render(current, table(role))
@@ -47,7 +50,7 @@ def main() -> int:
             stale.append(str(readme.relative_to(ROOT)))
             if "--check" not in sys.argv:
                 readme.write_text(wanted)
-    if stale and "--check" in sys.argv:
+    if stale and ("--check" in sys.argv or any("argument_specs" in item for item in stale)):
         print("out of date (run tools/role_docs.py):", ", ".join(stale))
         return 1
     return 0
