@@ -426,12 +426,12 @@ def main():
             podman.run(["pod", "rm", "--force", "--time", str(params["stop_timeout"]), name])
         podman.run(pod_spec.create_pod_args(params, pod_digest))
     for container in result["remove"]:
-        podman.run(["rm", "--force", "--time", str(params["stop_timeout"]), container])
+        podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
     for spec in params["containers"]:
         container = pod_spec.container_name(name, spec["name"])
         action = result["containers"][container]
         if action == "recreate":
-            podman.run(["rm", "--force", "--time", str(params["stop_timeout"]), container])
+            podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
         if action in ("create", "recreate"):
             secrets = create_env_secrets(podman, container, secret_env.get(spec["name"], {}))
             podman.run(pod_spec.create_container_args(name, spec, desired[container], secrets))

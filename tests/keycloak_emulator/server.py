@@ -33,6 +33,7 @@ class Emulator:
         self.config: Json = {"token_lifespan": token_lifespan, "token_max_uses": None}
         self.hostname_url = hostname_url.rstrip("/") if hostname_url else None
         self.token_uses: Dict[str, int] = {}
+        self.issued: Dict[str, float] = {}  # jti -> issue time, for /_emulator/expire-tokens
         self.revoked_before = 0.0
         self.keycloak = Keycloak(self.storage.load())
         if "master" not in self.keycloak.state["realms"]:
@@ -81,6 +82,9 @@ class Emulator:
         refresh = {"exp": claims["iat"] + refresh_lifespan, "iat": claims["iat"], "jti": new_id(), "iss": issuer,
                    "aud": issuer, "sub": user["id"], "typ": "Refresh", "azp": client["clientId"],
                    "session_state": claims["session_state"], "scope": claims["scope"]}
+        now = time.time()
+        self.issued[claims["jti"]] = now
+        self.issued[refresh["jti"]] = now
         answer = {
             "access_token": tokens.sign(realm["key"], claims),
             "expires_in": int(lifespan),
@@ -104,7 +108,9 @@ class Emulator:
         claims = tokens.verify(realm["key"], token)
         if claims is None or claims.get("typ") != kind:
             return None
-        if claims.get("exp", 0) <= time.time() or claims.get("iat", 0) < self.revoked_before:
+        if claims.get("exp", 0) <= time.time():
+            return None
+        if self.issued.get(claims.get("jti", ""), claims.get("iat", 0)) < self.revoked_before:
             return None
         max_uses = self.config.get("token_max_uses")
         if kind == "Bearer" and max_uses:
@@ -637,7 +643,7 @@ def h_emu_config(h: R, q: Json, raw: bytes) -> Tuple[int, Any, Dict[str, str]]:
 
 def h_emu_expire(h: R, q: Json, raw: bytes) -> Tuple[int, Any, Dict[str, str]]:
     with h.emulator.lock:
-        h.emulator.revoked_before = time.time() + 1
+        h.emulator.revoked_before = time.time()
     return no_content()
 
 
