@@ -11,7 +11,8 @@ import sys
 from typing import Any, Dict, List, Optional
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "tests"))
+# The emulator is the iam pod's local stand-in image; its source lives in that build context.
+sys.path.insert(0, str(ROOT / "roles" / "images" / "files" / "containerfiles" / "standin_keycloak"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from keycloak_emulator import Keycloak, RunningEmulator, start_in_thread  # noqa: E402

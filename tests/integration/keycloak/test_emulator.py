@@ -249,7 +249,7 @@ def test_runs_as_a_standalone_server(tmp_path: Any) -> None:
     env = dict(os.environ, KEYCLOAK_ADMIN="boss", KEYCLOAK_ADMIN_PASSWORD="Standalone-Pw-5")
     proc = subprocess.Popen([str(VENV / "python"), "-m", "keycloak_emulator", "--port", "0",
                              "--state-file", str(tmp_path / "kc.json")],
-                            cwd=str(ROOT / "tests"), env=env, stderr=subprocess.PIPE, text=True)
+                            cwd=str(ROOT / "roles" / "images" / "files" / "containerfiles" / "standin_keycloak"), env=env, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stderr.readline()
         assert "listening on http://127.0.0.1:" in line, line

@@ -5,7 +5,7 @@ if [ "$1" = server ]; then
   shift
   if [ "$(id -u)" = 0 ]; then
     chown -R openbao /openbao/data
-    exec runuser -u openbao -- bao server -config=/openbao/config "$@"
+    exec setpriv --reuid=openbao --regid=openbao --init-groups -- bao server -config=/openbao/config "$@"
   fi
   exec bao server -config=/openbao/config "$@"
 fi

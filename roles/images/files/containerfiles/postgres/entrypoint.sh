@@ -27,6 +27,7 @@ if [ "${1:-}" = postgres ] && [ "$(id -u)" = 0 ]; then
     echo "database initialised in $PGDATA"
   fi
   unset POSTGRES_PASSWORD
-  exec runuser -u postgres -- "$@"
+  # setpriv execs (runuser would stay PID 1 and not pass SIGINT on, so stops would wait for SIGKILL).
+  exec setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
 fi
 exec "$@"
