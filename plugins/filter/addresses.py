@@ -35,6 +35,17 @@ def pod_addresses(prefix: str, groups: dict, hostvars: dict, me: str, bind_addre
     return result
 
 
+def pods_on_host(profile_pods: list, groups: dict, me: str) -> list:
+    """The pods of the profile this host runs: those its aegis_<pod> groups place here, and every pod no group
+    places (a single-host inventory needs no groups)."""
+    return [pod for pod in profile_pods if _host_of(pod, groups, me) == me or me in (groups.get("aegis_" + pod) or [])]
+
+
+def unplaced_pods(profile_pods: list, groups: dict) -> list:
+    """Pods of the profile whose aegis_<pod> group does not name exactly one host (needed with several hosts)."""
+    return [pod for pod in profile_pods if len(groups.get("aegis_" + pod) or []) != 1]
+
+
 class FilterModule:
     def filters(self):
-        return {"pod_addresses": pod_addresses}
+        return {"pod_addresses": pod_addresses, "pods_on_host": pods_on_host, "unplaced_pods": unplaced_pods}

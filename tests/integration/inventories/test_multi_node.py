@@ -1,0 +1,60 @@
+"""Every role's connection settings for the multi-node inventory: pods on another host are reached at that host's
+address on the published port, pods on the same host by name on the shared network."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+DATA, APP, OBS = "data1.example.com", "app1.example.com", "obs1.example.com"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
+               ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(ROOT / "inventories" / "multi-node"),
+         str(ROOT / "tests" / "integration" / "inventories" / "render_connections.yml"),
+         "-e", "aegis_secrets_dir=%s" % tmp_path_factory.mktemp("secrets")],
+        capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    found = {}
+    for line in result.stdout.splitlines():
+        if "AEGIS_CONNECTIONS" in line and '"msg"' in line:
+            host = line.split("[", 1)[1].split("]", 1)[0]
+            found[host] = json.loads(json.loads("{" + line.split("{", 1)[1])["msg"].split(" ", 1)[1])
+    assert set(found) == {DATA, APP, OBS}, result.stdout[-3000:]
+    return found
+
+
+def test_each_host_runs_the_pods_its_groups_place_there(settings):
+    assert settings[DATA]["pods_here"] == ["database", "secrets", "storage"]
+    assert settings[APP]["pods_here"] == ["iam", "temporal", "core", "seal_gateway"]
+    assert settings[OBS]["pods_here"] == ["observability"]
+
+
+def test_core_reaches_other_hosts_by_address_and_its_own_host_by_pod_name(settings):
+    env = settings[APP]["core_env"]
+    assert settings[APP]["core_database_url"] == "postgres://aegis:***@192.0.2.21:5432/aegis"
+    assert env["OPENBAO_ADDR"] == "http://192.0.2.21:8200"
+    assert env["AEGIS_STORAGE_URL"] == "http://192.0.2.21:8888"
+    assert env["AEGIS_OTLP_ENDPOINT"] == "http://192.0.2.23:4317"
+    assert env["KEYCLOAK_URL"] == "http://aegis-iam:8180"
+    assert env["TEMPORAL_ADDRESS"] == "aegis-temporal:7233"
+
+
+def test_temporal_and_iam_use_the_database_host(settings):
+    assert settings[APP]["worker_env"]["AEGIS_RUNTIME_GRPC_URL"] == "http://aegis-core:50051"
+    assert settings[APP]["iam_env"]["KC_DB_URL"] == "jdbc:postgresql://192.0.2.21:5432/keycloak"
+    assert settings[APP]["seal_gateway_database_url"] == "postgres://seal_gateway:***@192.0.2.21:5432/seal_gateway"
+
+
+def test_bootstrap_tasks_reach_local_pods_on_the_bind_address_and_remote_ones_on_their_host(settings):
+    assert settings[DATA]["api_addresses"]["secrets"] == "192.0.2.21"
+    assert settings[APP]["api_addresses"]["secrets"] == "192.0.2.21"
+    assert settings[APP]["api_addresses"]["iam"] == "192.0.2.22"
