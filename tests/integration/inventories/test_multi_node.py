@@ -15,19 +15,16 @@ DATA, APP, OBS = "data1.example.com", "app1.example.com", "obs1.example.com"
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rendered")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
                ANSIBLE_NOCOLOR="1")
     result = subprocess.run(
         [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(ROOT / "inventories" / "multi-node"),
          str(ROOT / "tests" / "integration" / "inventories" / "render_connections.yml"),
-         "-e", "aegis_secrets_dir=%s" % tmp_path_factory.mktemp("secrets")],
+         "-e", "aegis_secrets_dir=%s" % tmp_path_factory.mktemp("secrets"), "-e", "render_dir=%s" % out],
         capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    found = {}
-    for line in result.stdout.splitlines():
-        if "AEGIS_CONNECTIONS" in line and '"msg"' in line:
-            host = line.split("[", 1)[1].split("]", 1)[0]
-            found[host] = json.loads(json.loads("{" + line.split("{", 1)[1])["msg"].split(" ", 1)[1])
+    found = {path.stem: json.loads(path.read_text()) for path in out.glob("*.json")}
     assert set(found) == {DATA, APP, OBS}, result.stdout[-3000:]
     return found
 
