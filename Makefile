@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
-SCENARIOS ?= default secrets storage temporal iam observability
+SCENARIOS ?= default secrets storage temporal iam observability site
 
 .PHONY: deploy test lint sanity unit integration molecule bench setup clean-venv
 
