@@ -43,4 +43,4 @@ molecule: setup
 test: lint sanity unit integration molecule
 
 bench: deploy
-	tools/bench.sh
+	$(BIN)/python tools/bench.py
