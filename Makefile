@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
-SCENARIOS ?= default secrets storage temporal iam observability site
+SCENARIOS ?= default secrets storage temporal iam observability core seal_gateway site day2
 
 .PHONY: deploy test lint sanity unit integration molecule bench setup clean-venv
 

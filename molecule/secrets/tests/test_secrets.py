@@ -11,7 +11,6 @@ import pytest
 POD = "aegistest-secrets"
 URL = "http://127.0.0.2:8200"
 SECRETS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "secrets", "openbao")
-ENV_FILE = "/etc/aegistest/core/secrets/openbao-approle.env"
 
 
 def stored(name):
@@ -43,13 +42,6 @@ def test_keys_and_credentials_are_private_files():
     for name in ("init.json", "approle.json"):
         assert os.stat(os.path.join(SECRETS, name)).st_mode & 0o777 == 0o600
     assert os.stat(SECRETS).st_mode & 0o777 == 0o700
-
-
-def test_env_file_for_core_is_0600_and_matches(host):
-    env = host.file(ENV_FILE)
-    assert env.mode == 0o600 and env.user == "root"
-    creds = stored("approle.json")
-    assert env.content_string.splitlines() == ["OPENBAO_ROLE_ID=" + creds["role_id"], "OPENBAO_SECRET_ID=" + creds["secret_id"]]
 
 
 def test_approle_token_has_the_platform_policy_and_ttls():
@@ -100,3 +92,14 @@ def test_verbose_log_leaks_no_secret():
     for secret in [init["root_token"], creds["secret_id"], *init["unseal_keys"]]:
         assert secret not in log
     assert "changed=0" in log
+
+
+def test_rotation_mints_a_new_secret_id_and_the_old_one_stops_working():
+    old = stored("approle.json")
+    result = converge("-e", "aegis_secrets_rotate_secret_id=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    new = stored("approle.json")
+    assert new["secret_id"] != old["secret_id"] and new["role_id"] == old["role_id"]
+    approle_client()
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        hvac.Client(url=URL).auth.approle.login(role_id=old["role_id"], secret_id=old["secret_id"])

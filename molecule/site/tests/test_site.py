@@ -166,3 +166,10 @@ def test_flow_seal_gateway_to_database():
 def test_every_standin_dependency_is_ok_once_all_pods_run():
     runtime = health(8088)["dependencies"]
     assert {k: v for k, v in runtime.items() if v != "ok" and k != "cortex"} == {}
+
+
+def test_core_host_has_the_approle_env_file_0600(host):
+    env = host.file("/etc/aegistest/core/secrets/openbao-approle.env")
+    assert env.mode == 0o600 and env.user == "root"
+    lines = env.content_string.splitlines()
+    assert lines[0].startswith("OPENBAO_ROLE_ID=") and lines[1].startswith("OPENBAO_SECRET_ID=")

@@ -1,0 +1,79 @@
+"""Verify the core pod alone (with its database): ports, health with real dependency checks, volume, podman
+socket, SEAL key, config files, secrets as podman secrets, a port collision rejected before any change."""
+
+import json
+import os
+import socket
+import subprocess
+import urllib.request
+
+import pytest
+
+POD = "aegistest-core"
+ADDRESS = "127.0.0.2"
+
+
+def converge(*extra):
+    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), *extra],
+                          capture_output=True, text=True, check=False)
+
+
+def inspect(host):
+    return json.loads(host.check_output("podman inspect %s-runtime --format json", POD))[0]
+
+
+def test_runtime_is_healthy(host):
+    assert host.run("podman healthcheck run %s-runtime", POD).rc == 0
+    assert inspect(host)["HostConfig"]["RestartPolicy"]["Name"] == "always"
+
+
+@pytest.mark.parametrize("port", [8088, 50051, 2049, 9091])
+def test_seed_ports_answer(port):
+    with socket.create_connection((ADDRESS, port), timeout=5):
+        pass
+
+
+def test_health_checks_the_database_for_real_and_leaves_undeployed_pods_unconfigured():
+    with urllib.request.urlopen("http://%s:8088/health" % ADDRESS, timeout=10) as response:
+        body = json.load(response)
+    assert body["status"] == "healthy"
+    deps = body["dependencies"]
+    assert deps["database"] == "ok" and deps["seal_key"] == "ok" and deps["config"] == "ok"
+    assert deps["openbao"] == deps["keycloak"] == deps["temporal"] == "not configured"
+
+
+def test_metrics_endpoint():
+    with urllib.request.urlopen("http://%s:9091/metrics" % ADDRESS, timeout=10) as response:
+        assert b"aegis_standin_up 1" in response.read()
+
+
+def test_volume_socket_key_and_config_mounts(host):
+    mounts = {m["Destination"]: m for m in inspect(host)["Mounts"]}
+    assert mounts["/app/data"]["Name"] == "aegistest-runtime-data"
+    assert mounts["/run/podman/podman.sock"]["RW"] is False
+    assert mounts["/app/secrets/seal-private-key.pem"]["RW"] is False
+    assert host.file("/etc/aegistest/core/secrets/seal-private-key.pem").mode == 0o600
+    assert "BEGIN" in host.file("/etc/aegistest/core/secrets/seal-private-key.pem").content_string
+    assert host.file("/etc/aegistest/core/aegis-config.yaml").contains("aegistest-network")
+
+
+def test_podman_socket_answers_inside_the_pod(host):
+    result = host.run("podman exec %s-runtime python3 -c %s", POD,
+                      "import socket;s=socket.socket(socket.AF_UNIX);s.connect('/run/podman/podman.sock');"
+                      "s.sendall(b'GET /_ping HTTP/1.0\\r\\n\\r\\n');print(s.recv(200).decode())")
+    assert result.rc == 0 and "200 OK" in result.stdout
+
+
+def test_database_url_is_a_podman_secret(host):
+    config = inspect(host)["Config"]
+    assert "postgres://" not in " ".join(config.get("CreateCommand") or [])
+    assert "postgres://" not in json.dumps(config.get("Labels"))
+
+
+def test_port_collision_fails_before_any_change(host):
+    before = inspect(host)["Id"]
+    result = converge("-e", "aegis_core_metrics_port=8088")
+    assert result.returncode != 0
+    assert "aegis_core_http_port and aegis_core_metrics_port all claim port 8088" in result.stdout
+    assert inspect(host)["Id"] == before
