@@ -348,6 +348,23 @@ def openbao_module(argument_spec: dict[str, t.Any], **kwargs: t.Any) -> AnsibleM
     return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
 
 
+def run_module(argument_spec: dict[str, t.Any], run: t.Callable[[AnsibleModule, OpenBaoClient], dict[str, t.Any]],
+               secret_params: tuple[str, ...] = ()) -> None:
+    """The ``main()`` of every OpenBao module: parse, connect, run, turn an OpenBaoError into a clean failure.
+
+    ``secret_params`` name parameters whose values the client must mask in any error text (the token always is).
+    """
+    module = openbao_module(argument_spec)
+    client = client_from_params(module.params)
+    for name in secret_params:
+        client.add_secret(module.params.get(name))
+    try:
+        result = run(module, client)
+    except OpenBaoError as exc:
+        module.fail_json(msg=exc.message)
+    module.exit_json(**result)
+
+
 def body_data(body: dict[str, t.Any] | None) -> dict[str, t.Any]:
     """The ``data`` member of an API answer (``{}`` when absent)."""
     return dict((body or {}).get("data") or {})

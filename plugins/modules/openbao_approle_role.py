@@ -152,11 +152,10 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
-    client_from_params,
     differences,
     normalize_list,
-    openbao_module,
     parse_duration,
+    run_module,
 )
 
 DURATION_FIELDS = ("secret_id_ttl", "token_ttl", "token_max_ttl", "token_explicit_max_ttl", "token_period")
@@ -261,7 +260,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         name=dict(type="str", required=True, aliases=["role_name"]),
         mount_point=dict(type="str", default="approle"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -282,13 +281,7 @@ def main() -> None:
         token_type=dict(type="str", choices=["default", "service", "batch", "default-service", "default-batch"],
                         no_log=False),
         token_strictly_bind_ip=dict(type="bool", no_log=False),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":

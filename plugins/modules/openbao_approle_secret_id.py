@@ -122,8 +122,7 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
-    client_from_params,
-    openbao_module,
+    run_module,
 )
 
 _CIDR_REFUSAL = re.compile(r"unauthorized by CIDR restrictions", re.I)
@@ -196,19 +195,13 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         role_name=dict(type="str", required=True),
         mount_point=dict(type="str", default="approle"),
         secret_id=dict(type="str", no_log=True),
         secret_id_mode=dict(type="str", choices=["missing", "always", "never"], default="missing", no_log=False),
         metadata=dict(type="dict"),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":

@@ -105,8 +105,7 @@ import time
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
-    client_from_params,
-    openbao_module,
+    run_module,
 )
 
 
@@ -204,18 +203,12 @@ def run(module, client: OpenBaoClient) -> dict:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         key_shares=dict(type="int", default=1, no_log=False),
         key_threshold=dict(type="int", default=1, no_log=False),
         unseal_keys=dict(type="list", elements="str", no_log=True),
         active_timeout=dict(type="int", default=30),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":

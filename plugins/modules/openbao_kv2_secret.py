@@ -96,9 +96,8 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
-    client_from_params,
     masked_data_diff,
-    openbao_module,
+    run_module,
 )
 
 
@@ -165,19 +164,13 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         mount=dict(type="str", default="secret"),
         path=dict(type="str", required=True),
         data=dict(type="dict", no_log=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=False),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":

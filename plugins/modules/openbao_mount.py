@@ -167,11 +167,10 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
-    client_from_params,
     differences,
     normalize_list,
-    openbao_module,
     parse_duration,
+    run_module,
 )
 
 DURATION_KEYS = ("default_lease_ttl", "max_lease_ttl")
@@ -318,7 +317,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         kind=dict(type="str", choices=["secret", "auth"], default="secret"),
         path=dict(type="str", required=True),
         type=dict(type="str"),
@@ -335,13 +334,7 @@ def main() -> None:
             token_type=dict(type="str", choices=["default-service", "default-batch", "service", "batch"]),
         )),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,11 @@ role_changed:
 import typing as t
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
-    OpenBaoError, body_data, client_from_params, differences, normalize_list, openbao_module)
+    body_data,
+    differences,
+    normalize_list,
+    run_module,
+)
 
 
 def desired_config(params: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -150,7 +154,7 @@ def run(module, client) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         mount_point=dict(type="str", default="oidc"),
         discovery_url=dict(type="str", required=True),
         client_id=dict(type="str", required=True),
@@ -162,14 +166,7 @@ def main() -> None:
         groups_claim=dict(type="str", default=""),
         token_policies=dict(type="list", elements="str", default=[], no_log=False),
         oidc_scopes=dict(type="list", elements="str", default=["openid", "profile", "email"]),
-    ))
-    client = client_from_params(module.params)
-    client.add_secret(module.params["client_secret"])
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run, secret_params=("client_secret",))
 
 
 if __name__ == "__main__":

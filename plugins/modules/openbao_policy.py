@@ -78,9 +78,8 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
-    client_from_params,
     normalize_policy_text,
-    openbao_module,
+    run_module,
 )
 
 
@@ -118,17 +117,11 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = openbao_module(dict(
+    run_module(dict(
         name=dict(type="str", required=True),
         policy=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
-    client = client_from_params(module.params)
-    try:
-        result = run(module, client)
-    except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
-    module.exit_json(**result)
+    ), run)
 
 
 if __name__ == "__main__":
