@@ -17,7 +17,7 @@ description:
     the content of the host files it mounts. A rerun reads podman's state once and recreates only what differs.
     A changed config file therefore restarts exactly the containers that mount it.
   - Health checks do not run on a timer where systemd is not PID 1, so readiness is checked with
-    C(podman healthcheck run).
+    C(podman healthcheck run), for the containers this run created or started.
   - Images are never pulled here; the C(aegis.platform.images) role provides them.
 author:
   - AEGIS platform engineers (@aegis-platform)
@@ -438,7 +438,10 @@ def main():
         if action:
             podman.run(["start", container])
 
-    checked = [pod_spec.container_name(name, spec["name"]) for spec in params["containers"] if spec.get("healthcheck")]
+    # Only containers started by this run are waited for: an untouched running pod was healthy when it was
+    # converged, and the site's status step probes every container anyway (a no-op then costs no health probe).
+    checked = [pod_spec.container_name(name, spec["name"]) for spec in params["containers"]
+               if spec.get("healthcheck") and result["containers"][pod_spec.container_name(name, spec["name"])]]
     health = wait_healthy(podman, checked, params["wait_timeout"]) if params["wait_timeout"] > 0 else {}
     unhealthy = sorted(container for container, state in health.items() if state["health"] != "healthy")
     if unhealthy:
