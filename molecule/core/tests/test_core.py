@@ -75,5 +75,6 @@ def test_port_collision_fails_before_any_change(host):
     before = inspect(host)["Id"]
     result = converge("-e", "aegis_core_metrics_port=8088")
     assert result.returncode != 0
-    assert "aegis_core_http_port and aegis_core_metrics_port all claim port 8088" in result.stdout
+    # Failures go to stderr and may be folded across lines: compare with whitespace collapsed.
+    assert "aegis_core_http_port and aegis_core_metrics_port all claim port 8088" in " ".join((result.stdout + result.stderr).split())
     assert inspect(host)["Id"] == before

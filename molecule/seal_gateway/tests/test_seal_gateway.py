@@ -50,5 +50,6 @@ def test_port_collision_fails_before_any_change(host):
     result = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
                              os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
                              "-e", "aegis_seal_gateway_grpc_port=8089"], capture_output=True, text=True, check=False)
-    assert result.returncode != 0 and "all claim port 8089" in result.stdout
+    # Failures go to stderr and may be folded across lines: compare with whitespace collapsed.
+    assert result.returncode != 0 and "all claim port 8089" in " ".join((result.stdout + result.stderr).split())
     assert inspect(host)["Id"] == before
