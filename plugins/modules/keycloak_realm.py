@@ -24,14 +24,15 @@ description:
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
+  - aegis.platform.attributes
   - aegis.platform.keycloak
 attributes:
   check_mode:
     support: full
-    description: Computes the same changes and diff without writing.
+    details: Computes the same changes and diff without writing.
   diff_mode:
     support: full
-    description: Shows the managed fields of every described object before and after, secrets masked.
+    details: Shows the managed fields of every described object before and after, secrets masked.
 options:
   realm:
     description:

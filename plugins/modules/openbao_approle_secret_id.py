@@ -21,16 +21,15 @@ description:
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
+  - aegis.platform.attributes
   - aegis.platform.openbao
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: >-
       Validates the given secret ID (a login whose token is revoked at once) to compute the same C(changed),
       but never creates a secret ID.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after say whether a valid secret ID is held; never show it.
 options:

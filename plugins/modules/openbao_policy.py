@@ -16,14 +16,13 @@ description:
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
+  - aegis.platform.attributes
   - aegis.platform.openbao
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes the same C(changed) without writing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after hold the policy text.
 options:
