@@ -66,25 +66,15 @@ def container_settings(spec: dict) -> dict:
     return {key: spec[key] for key in keys if spec.get(key) not in (None, [], {}, "")}
 
 
-def file_digests(mounts: list, managed: dict, read_file=None) -> dict:
-    """Digest of each host file a container mounts: from the desired content when we manage the file (so check
-    mode sees a change before it is written), else from the file on disk when there is one."""
-    result = {}
-    for mount in mounts or []:
-        source = mount_source(mount)
-        if not is_host_path(source):
-            continue
-        if source in managed:
-            result[source] = managed[source]
-        elif read_file is not None:
-            current = read_file(source)
-            if current is not None:
-                result[source] = content_digest(current)
-    return result
+def file_digests(mounts: list, managed: dict) -> dict:
+    """Digest of each file the task writes (files, secret_files) that a container mounts, from its desired content
+    (so check mode sees a change before it is written). Other host paths (sockets, log directories) are mounted as
+    they are and not watched."""
+    return {mount_source(mount): managed[mount_source(mount)] for mount in mounts or [] if mount_source(mount) in managed}
 
 
 def read_text_file(path: str):
-    """Content of a regular file, or None (directories and missing paths are not digested)."""
+    """Content of a regular file, or None."""
     if not os.path.isfile(path):
         return None
     with open(path, "rb") as handle:
@@ -182,3 +172,90 @@ def plan(pod_digest: str, observed_pod, desired: dict, observed: dict, force: bo
 
 def plan_changes(result: dict) -> bool:
     return bool(result["pod"] or result["remove"] or any(result["containers"].values()))
+
+
+def desired_state(params: dict, image_ids: dict):
+    """(pod digest, {container name: digest}) of validated module params; image_ids: {reference: ID or None}."""
+    managed = {item["path"]: content_digest(item["content"]) for item in params["files"]}
+    managed.update({path: content_digest(content) for path, content in params["secret_files"].items()})
+    secret_env = secret_env_by_container(params["secret_env"])
+    desired = {}
+    for spec in params["containers"]:
+        files = file_digests(spec.get("mounts"), managed)
+        files.update({"env:" + key: content_digest(value) for key, value in secret_env.get(spec["name"], {}).items()})
+        desired[container_name(params["name"], spec["name"])] = container_digest(spec, image_ids.get(spec["image"]) or "", files)
+    return digest(pod_settings(params)), desired
+
+
+def wanted_files(params: dict) -> list:
+    """(path, content, mode, secret) of every file the task writes."""
+    wanted = [(item["path"], item["content"], item["mode"].rjust(4, "0"), False) for item in params["files"]]
+    return wanted + [(path, content, "0600", True) for path, content in sorted(params["secret_files"].items())]
+
+
+def converged_in_probe(params: dict, probe: dict):
+    """The containers' {name: {id, started_at}} when a probe of the host (roles/podman_host/files/host_probe.py)
+    shows the pod exactly as params describe it (pod, containers running with the same digests, no extra
+    container, every written file with the same content, mode and owner); else None (the module must run)."""
+    if params["state"] != "started" or params["force_recreate"]:
+        return None
+    name = params["name"]
+    image_ids = {}
+    for image in probe.get("images") or []:
+        for reference in image.get("Names") or []:
+            image_ids[reference] = image["Id"]
+    if any(spec["image"] not in image_ids for spec in params["containers"]):
+        return None
+    pod_digest, desired = desired_state(params, image_ids)
+    observed = {container: item for container, item in (probe.get("containers") or {}).items() if item.get("pod") == name}
+    observed_pod = (probe.get("pods") or {}).get(name)
+    if plan_changes(plan(pod_digest, observed_pod, desired, observed)):
+        return None
+    files = probe.get("files") or {}
+    owners = params["file_owners"]
+    for path, content, mode, dummy in wanted_files(params):
+        have = files.get(path)
+        if have is None or have[0] != content_digest(content) or have[1] != mode:
+            return None
+        if path in owners and have[2] != int(owners[path]):
+            return None
+    return {container: {"id": item.get("id"), "started_at": item.get("started_at")} for container, item in observed.items()}
+
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="started", choices=["started", "absent"]),
+    network=dict(type="str"),
+    publish=dict(type="list", elements="str", default=[]),
+    labels=dict(type="dict", default={}),
+    files=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True),
+        content=dict(type="str", required=True),
+        mode=dict(type="str", default="0644"),
+    )),
+    secret_files=dict(type="dict", default={}, no_log=True),
+    file_owners=dict(type="dict", default={}),
+    secret_env=dict(type="dict", default={}, no_log=True),
+    containers=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        image=dict(type="str", required=True),
+        command=dict(type="list", elements="str"),
+        entrypoint=dict(type="list", elements="str"),
+        env=dict(type="dict"),
+        mounts=dict(type="list", elements="str"),
+        user=dict(type="str"),
+        workdir=dict(type="str"),
+        restart_policy=dict(type="str", default="always"),
+        healthcheck=dict(type="dict", options=dict(
+            test=dict(type="list", elements="str", required=True),
+            interval=dict(type="str"),
+            timeout=dict(type="str"),
+            retries=dict(type="int"),
+            start_period=dict(type="str"),
+        )),
+    )),
+    wait_timeout=dict(type="int", default=180),
+    stop_timeout=dict(type="int", default=5),
+    force_recreate=dict(type="bool", default=False),
+)
+REQUIRED_IF = [("state", "started", ["network"])]

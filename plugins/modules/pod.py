@@ -14,8 +14,14 @@ description:
     creates the pod on a network with its published ports, creates and starts its containers, and waits until
     every container with a health check reports healthy.
   - Each pod and container carries a label with a digest of the settings it was created from, the image ID and
-    the content of the host files it mounts. A rerun reads podman's state once and recreates only what differs.
-    A changed config file therefore restarts exactly the containers that mount it.
+    the content of the files of O(files) and O(secret_files) it mounts. A rerun reads podman's state once and
+    recreates only what differs. A changed config file therefore restarts exactly the containers that mount it.
+    Other host paths (a socket, a log directory) are mounted as they are and not watched.
+  - Probe once. When the play holds a probe of the host in C(aegis_podman_state) (the C(aegis.platform.podman_host)
+    role takes it), the action plugin compares the pod against it on the controller and does not run the module
+    on the host when the pod, its containers and its files are exactly as described. The probe is trusted only
+    until the module runs for that pod in this playbook run, so a pod converged or removed earlier in the run is
+    read again.
   - Health checks do not run on a timer where systemd is not PID 1, so readiness is checked with
     C(podman healthcheck run), for the containers this run created or started.
   - Images are never pulled here; the C(aegis.platform.images) role provides them.
@@ -190,6 +196,17 @@ containers:
   returned: when state is started
   type: dict
   sample: {"aegis-database-postgres": {"health": "healthy", "state": "running"}}
+containers_state:
+  description:
+    - Per container, its ID and start time (epoch seconds) after the run. A bootstrap that talks to a container can
+      skip itself while neither changed since it last ran (a restarted OpenBao is sealed again).
+  returned: when state is started
+  type: dict
+  sample: {"aegis-secrets-openbao": {"id": "1642b1d0201d", "started_at": 1795618445}}
+probed:
+  description: True when the pod matched the host probe and the module did not run on the host.
+  returned: always
+  type: bool
 """
 
 import os
@@ -211,7 +228,7 @@ class Podman:
     def run(self, args: list, check: bool = True):
         rc, out, err = self.module.run_command([self.binary] + args)
         if check and rc != 0:
-            self.module.fail_json(msg="podman %s failed (rc=%s): %s" % (" ".join(args[:2]), rc, err.strip() or out.strip()))
+            self.module.fail_json(msg="podman %s failed (rc=%s): %s" % (" ".join(args[:3]), rc, err.strip() or out.strip()))
         return rc, out, err
 
     def json(self, args: list):
@@ -234,8 +251,14 @@ def observe(podman: Podman, name: str):
             continue
         labels = item.get("Labels") or {}
         observed[item["Names"][0]] = {"digest": labels.get(pod_spec.SPEC_LABEL), "running": item.get("State") == "running",
-                                      "settings": labels.get(pod_spec.SPEC_JSON_LABEL)}
+                                      "settings": labels.get(pod_spec.SPEC_JSON_LABEL), "id": item["Id"],
+                                      "started_at": item.get("StartedAt")}
     return {"digest": (pod.get("Labels") or {}).get(pod_spec.SPEC_LABEL)}, observed
+
+
+def started(observed: dict) -> dict:
+    """{container: {id, started_at}}: a container restarted or recreated since a bootstrap shows here."""
+    return {container: {"id": item["id"], "started_at": item["started_at"]} for container, item in observed.items()}
 
 
 def image_ids(podman: Podman, images: list) -> dict:
@@ -249,17 +272,16 @@ def image_ids(podman: Podman, images: list) -> dict:
     return {image: (podman.json(["image", "inspect", "--format", "json", image]) or [{}])[0].get("Id") for image in wanted}
 
 
-def files_to_write(files: list, secret_files: dict, owners: dict) -> list:
+def files_to_write(params: dict) -> list:
     """(path, content, mode, secret, current) of every managed file whose content, mode or owner differs on disk."""
-    wanted = [(item["path"], item["content"], item["mode"], False) for item in files]
-    wanted += [(path, content, "0600", True) for path, content in sorted(secret_files.items())]
+    owners = params["file_owners"]
     pending = []
-    for path, content, mode, secret in wanted:
+    for path, content, mode, secret in pod_spec.wanted_files(params):
         current = pod_spec.read_text_file(path)
         stat = os.stat(path) if current is not None else None
         current_mode = "%04o" % (stat.st_mode & 0o7777) if stat else None
         owner_differs = stat is not None and path in owners and stat.st_uid != int(owners[path])
-        if current != content or current_mode != mode.rjust(4, "0") or owner_differs:
+        if current != content or current_mode != mode or owner_differs:
             pending.append((path, content, mode, secret, current))
     return pending
 
@@ -316,46 +338,7 @@ def wait_healthy(podman: Podman, names: list, timeout: int) -> dict:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="started", choices=["started", "absent"]),
-            network=dict(type="str"),
-            publish=dict(type="list", elements="str", default=[]),
-            labels=dict(type="dict", default={}),
-            files=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="path", required=True),
-                content=dict(type="str", required=True),
-                mode=dict(type="str", default="0644"),
-            )),
-            secret_files=dict(type="dict", default={}, no_log=True),
-            file_owners=dict(type="dict", default={}),
-            secret_env=dict(type="dict", default={}, no_log=True),
-            containers=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                image=dict(type="str", required=True),
-                command=dict(type="list", elements="str"),
-                entrypoint=dict(type="list", elements="str"),
-                env=dict(type="dict"),
-                mounts=dict(type="list", elements="str"),
-                user=dict(type="str"),
-                workdir=dict(type="str"),
-                restart_policy=dict(type="str", default="always"),
-                healthcheck=dict(type="dict", options=dict(
-                    test=dict(type="list", elements="str", required=True),
-                    interval=dict(type="str"),
-                    timeout=dict(type="str"),
-                    retries=dict(type="int"),
-                    start_period=dict(type="str"),
-                )),
-            )),
-            wait_timeout=dict(type="int", default=180),
-            stop_timeout=dict(type="int", default=5),
-            force_recreate=dict(type="bool", default=False),
-        ),
-        required_if=[("state", "started", ["network"])],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=pod_spec.ARGUMENT_SPEC, required_if=pod_spec.REQUIRED_IF, supports_check_mode=True)
     params = module.params
     name = params["name"]
     podman = Podman(module)
@@ -371,8 +354,6 @@ def main():
         if not os.path.isabs(path):
             module.fail_json(msg="files and secret_files need absolute paths; got %s" % path)
 
-    managed = {item["path"]: pod_spec.content_digest(item["content"]) for item in params["files"]}
-    managed.update({path: pod_spec.content_digest(content) for path, content in params["secret_files"].items()})
     ids = image_ids(podman, [spec["image"] for spec in params["containers"]])
     missing = sorted(image for image, image_id in ids.items() if image_id is None)
     if missing and not module.check_mode:
@@ -382,14 +363,9 @@ def main():
     unknown = sorted(set(secret_env) - {spec["name"] for spec in params["containers"]})
     if unknown:
         module.fail_json(msg="secret_env names containers that are not in the pod: %s" % ", ".join(unknown))
-    desired = {}
-    for spec in params["containers"]:
-        files = pod_spec.file_digests(spec.get("mounts"), managed, pod_spec.read_text_file)
-        files.update({"env:" + key: pod_spec.content_digest(value) for key, value in secret_env.get(spec["name"], {}).items()})
-        desired[pod_spec.container_name(name, spec["name"])] = pod_spec.container_digest(spec, ids[spec["image"]] or "", files)
-    pod_digest = pod_spec.digest(pod_spec.pod_settings(params))
+    pod_digest, desired = pod_spec.desired_state(params, ids)
     result = pod_spec.plan(pod_digest, observed_pod, desired, observed, params["force_recreate"])
-    pending_files = files_to_write(params["files"], params["secret_files"], params["file_owners"])
+    pending_files = files_to_write(params)
 
     actions = ["file %s %s" % (item[0], "created" if item[4] is None else "updated") for item in pending_files]
     if result["pod"]:
@@ -410,7 +386,7 @@ def main():
             diff["after"]["containers"][container] = pod_spec.container_settings(spec)
 
     if module.check_mode:
-        module.exit_json(changed=changed, actions=actions, diff=diff)
+        module.exit_json(changed=changed, actions=actions, diff=diff, containers_state=started(observed))
 
     for path, content, mode, secret, dummy in pending_files:
         write_file(path, content, mode, params["file_owners"].get(path), secret)
@@ -448,7 +424,9 @@ def main():
         logs = {container: "".join(podman.run(["logs", "--tail", "20", container], check=False)[1:])[-1500:] for container in unhealthy}
         module.fail_json(msg="containers not healthy after %ss: %s" % (params["wait_timeout"], ", ".join(unhealthy)),
                          changed=changed, actions=actions, containers=health, logs=logs)
-    module.exit_json(changed=changed, actions=actions, diff=diff, containers=health)
+    if pod_spec.plan_changes(result):
+        dummy, observed = observe(podman, name)
+    module.exit_json(changed=changed, actions=actions, diff=diff, containers=health, containers_state=started(observed))
 
 
 if __name__ == "__main__":

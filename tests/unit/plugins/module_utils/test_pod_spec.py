@@ -23,13 +23,12 @@ def test_rebuilt_image_under_same_tag_changes_the_digest():
 
 
 def test_mounted_managed_file_uses_desired_content_digest():
-    files = pod_spec.file_digests(SPEC["mounts"], {"/etc/x/conf": "abc"}, read_file=lambda path: "on disk")
+    files = pod_spec.file_digests(SPEC["mounts"], {"/etc/x/conf": "abc"})
     assert files == {"/etc/x/conf": "abc"}
 
 
-def test_unmanaged_host_file_is_read_and_named_volumes_are_not():
-    files = pod_spec.file_digests(SPEC["mounts"], {}, read_file=lambda path: "content")
-    assert files == {"/etc/x/conf": pod_spec.content_digest("content")}
+def test_unmanaged_host_paths_and_named_volumes_are_not_watched():
+    assert pod_spec.file_digests(SPEC["mounts"] + ["/run/podman/podman.sock:/sock"], {}) == {}
 
 
 def test_named_volumes_in_first_use_order_without_host_paths():
@@ -82,3 +81,59 @@ def test_secret_env_is_grouped_per_container_and_passed_as_podman_secrets():
     args = pod_spec.create_container_args("aegis-core", SPEC, "d", {"DATABASE_URL": "aegis-core-runtime-database-url"})
     assert args[args.index("--secret") + 1] == "aegis-core-runtime-database-url,type=env,target=DATABASE_URL"
     assert "postgres://u:p@h/db" not in " ".join(args)
+
+
+def _validated(**overrides):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    args = {"name": "aegis-db", "network": "net", "files": [{"path": "/etc/a/conf", "content": "x"}],
+            "secret_files": {"/etc/a/pw": "s3cret"}, "file_owners": {"/etc/a/pw": 999},
+            "containers": [{"name": "postgres", "image": "img:1", "mounts": ["/etc/a/conf:/c", "/etc/a/pw:/p"]}]}
+    args.update(overrides)
+    result = ArgumentSpecValidator(pod_spec.ARGUMENT_SPEC, required_if=pod_spec.REQUIRED_IF).validate(args)
+    assert not result.error_messages
+    return result.validated_parameters
+
+
+def _probe_of(params, image_id="sha-1"):
+    """A probe that shows exactly what params describe."""
+    pod_digest, desired = pod_spec.desired_state(params, {"img:1": image_id})
+    return {
+        "images": [{"Id": image_id, "Names": ["img:1"]}],
+        "pods": {"aegis-db": {"digest": pod_digest}},
+        "containers": {name: {"pod": "aegis-db", "digest": d, "running": True, "id": "c1", "started_at": 7}
+                       for name, d in desired.items()},
+        "files": {"/etc/a/conf": [pod_spec.content_digest("x"), "0644", 0],
+                  "/etc/a/pw": [pod_spec.content_digest("s3cret"), "0600", 999]},
+    }
+
+
+def test_probe_showing_the_pod_as_described_skips_the_module_and_reports_the_containers():
+    params = _validated()
+    assert pod_spec.converged_in_probe(params, _probe_of(params)) == {"aegis-db-postgres": {"id": "c1", "started_at": 7}}
+
+
+def test_probe_verdict_sends_every_difference_to_the_module():
+    params = _validated()
+    changed_secret = _validated(secret_files={"/etc/a/pw": "other"})
+    assert pod_spec.converged_in_probe(changed_secret, _probe_of(params)) is None
+    rebuilt = _probe_of(params)
+    rebuilt["images"][0]["Id"] = "sha-2"
+    assert pod_spec.converged_in_probe(params, rebuilt) is None
+    stopped = _probe_of(params)
+    stopped["containers"]["aegis-db-postgres"]["running"] = False
+    assert pod_spec.converged_in_probe(params, stopped) is None
+    chmodded = _probe_of(params)
+    chmodded["files"]["/etc/a/conf"][1] = "0666"
+    assert pod_spec.converged_in_probe(params, chmodded) is None
+    chowned = _probe_of(params)
+    chowned["files"]["/etc/a/pw"][2] = 0
+    assert pod_spec.converged_in_probe(params, chowned) is None
+    extra = _probe_of(params)
+    extra["containers"]["aegis-db-old"] = {"pod": "aegis-db", "digest": "x", "running": True}
+    assert pod_spec.converged_in_probe(params, extra) is None
+    missing_file = _probe_of(params)
+    del missing_file["files"]["/etc/a/conf"]
+    assert pod_spec.converged_in_probe(params, missing_file) is None
+    assert pod_spec.converged_in_probe(_validated(force_recreate=True), _probe_of(params)) is None
+    assert pod_spec.converged_in_probe(_validated(state="absent"), _probe_of(params)) is None
+    assert pod_spec.converged_in_probe(params, dict(_probe_of(params), pods={})) is None

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: AEGIS platform engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bootstrap receipts: skip a bootstrap (OpenBao, realm, databases) while neither its inputs nor its server changed.
+
+A bootstrap reads its server's state and writes what differs; that is one module call (~0.5 s) per bootstrap on
+every rerun. After a successful bootstrap the role writes a receipt on the host: a digest of everything it was
+given (secrets included, only as part of the digest) and the ID and start time of the server container. The
+podman_host probe reads every file under the config directory once, so a rerun compares receipts on the
+controller. A restarted server (a sealed OpenBao), a recreated one (restored data) or any changed input runs
+the bootstrap again; `aegis_bootstrap_force: true` runs every bootstrap (to repair changes made by hand).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def receipt(inputs, server) -> str:
+    """The receipt's content: a digest of the inputs and the server container's {id, started_at}."""
+    digest = _sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str))
+    return json.dumps({"inputs": digest, "server": server or {}}, sort_keys=True)
+
+
+def receipt_current(podman_state, path: str, content: str) -> bool:
+    """True when the probe saw the receipt at path with exactly this content (a server of unknown state never is)."""
+    if not isinstance(podman_state, dict) or not json.loads(content).get("server"):
+        return False
+    seen = (podman_state.get("files") or {}).get(path)
+    return bool(seen) and seen[0] == _sha256(content)[:16]
+
+
+class FilterModule:
+    def filters(self):
+        return {"receipt": receipt, "receipt_current": receipt_current}
