@@ -4,12 +4,16 @@
 """Read-only state of the AEGIS pods on this host, as one JSON document (playbooks/status.yml).
 
 One `podman pod ps`, one `podman healthcheck run` per running container (in parallel) and, when asked, one
-unauthenticated GET of OpenBao's /v1/sys/health. Prints {"pods": [...], "openbao": {...}, "healthy": bool,
+unauthenticated GET of OpenBao's /v1/sys/health. With --fresh-since (site.yml: the time of its host probe, which
+started every container's health check in the background), a result podman recorded after that time is used
+instead of running the check again. Prints {"pods": [...], "openbao": {...}, "healthy": bool,
 "lines": [table lines]}.
 """
 
 import argparse
+import datetime
 import json
+import re
 import subprocess
 import sys
 import urllib.error
@@ -22,6 +26,28 @@ def podman_pods():
     if result.returncode != 0:
         sys.exit("podman pod ps failed: %s" % result.stderr.strip())
     return {pod["Name"]: pod for pod in json.loads(result.stdout or "[]")}
+
+
+def recorded_since(names, since):
+    """{container: "healthy" | "unhealthy"} for the health checks podman recorded after `since` (epoch seconds)."""
+    if not names or since is None:
+        return {}
+    result = subprocess.run(["podman", "inspect", "--format", "json"] + names, capture_output=True, text=True, check=False)
+    found = {}
+    for item in json.loads(result.stdout or "[]") if result.returncode == 0 else []:
+        log = ((item.get("State") or {}).get("Health") or {}).get("Log") or []
+        if log and check_time(log[-1].get("End", "")) >= since:
+            found[item["Name"]] = "healthy" if log[-1].get("ExitCode") == 0 else "unhealthy"
+    return found
+
+
+def check_time(text):
+    """Epoch seconds of podman's RFC 3339 time with nanoseconds (2026-11-25T15:06:14.802497223Z); 0 if unreadable."""
+    text = re.sub(r"(\.\d{6})\d*", r"\1", text).replace("Z", "+00:00")
+    try:
+        return datetime.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0
 
 
 def health(container):
@@ -77,6 +103,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pod", action="append", default=[], help="pod name (repeat)")
     parser.add_argument("--openbao-url", default="", help="OpenBao base URL; empty: not checked")
+    parser.add_argument("--fresh-since", type=float, help="use health results podman recorded after this epoch time")
     args = parser.parse_args()
 
     existing = podman_pods()
@@ -91,8 +118,12 @@ def main():
                             key=lambda c: c["name"])
         pods.append({"name": name, "state": pod["Status"], "containers": containers})
         running += [c for c in containers if c["state"] == "running"]
+    recorded = recorded_since([c["name"] for c in running], args.fresh_since)
+    for container in running:
+        container["health"] = recorded.get(container["name"], "-")
+    unchecked = [c for c in running if c["name"] not in recorded]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for container, state in zip(running, pool.map(health, [c["name"] for c in running])):
+        for container, state in zip(unchecked, pool.map(health, [c["name"] for c in unchecked])):
             container["health"] = state
 
     bao = openbao(args.openbao_url.rstrip("/")) if args.openbao_url else None

@@ -7,7 +7,11 @@ Host (podman, cgroups, hard limits, systemd, network, API socket, containers.con
 `aegis.platform.pod` action compares against (images, pods, containers with their spec labels) and the digest,
 mode and owner of every file under the AEGIS config directory. A no-op rerun then needs no per-pod module call.
 
-usage: host_probe.py CONTAINERS_CONF NETWORK SOCKET CONFIG_DIR
+It also starts, detached and niced, `podman healthcheck run` for every running container whose name starts with
+NAME_PREFIX: podman records each result, and the summary at the end of site.yml reads the results recorded
+since the probe ("time") instead of running 18 health checks after the play (no systemd timer runs them here).
+
+usage: host_probe.py CONTAINERS_CONF NETWORK SOCKET CONFIG_DIR NAME_PREFIX
 """
 import hashlib
 import json
@@ -17,6 +21,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 SPEC_LABEL = "io.aegis.spec"
@@ -84,14 +89,28 @@ def podman_state(network):
     }
 
 
+def start_health_checks(names):
+    """Two at a time, niced, in their own session: the play goes on and the controller keeps a core."""
+    if not names:
+        return
+    reader, writer = os.pipe()
+    subprocess.Popen(["nice", "-n", "10", "xargs", "-0", "-n", "1", "-P", "2", "podman", "healthcheck", "run"],
+                     stdin=reader, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(reader)
+    os.write(writer, "\0".join(names).encode("utf-8"))
+    os.close(writer)
+
+
 def main():
-    conf, network, socket, config_dir = sys.argv[1:5]
+    conf, network, socket, config_dir, prefix = sys.argv[1:6]
+    started = time.time()
     podman = shutil.which("podman") is not None
     conf_text = ""
     if os.path.isfile(conf):
         with open(conf, encoding="utf-8") as handle:
             conf_text = handle.read()
     state = podman_state(network) if podman else {"network_subnet": None, "images": [], "pods": {}, "containers": {}}
+    start_health_checks(sorted(name for name, item in state["containers"].items() if item["running"] and name.startswith(prefix)))
     print(json.dumps({
         "podman": podman,
         "cgroup": "v2" if os.path.isfile("/sys/fs/cgroup/cgroup.controllers") else "v1",
@@ -101,6 +120,7 @@ def main():
         "socket_alive": podman and socket_alive(socket),
         "conf": conf_text,
         "files": files_under(config_dir),
+        "time": started,
         **state,
     }))
 
