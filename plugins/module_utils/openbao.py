@@ -368,3 +368,15 @@ def run_module(argument_spec: dict[str, t.Any], run: t.Callable[[AnsibleModule, 
 def body_data(body: dict[str, t.Any] | None) -> dict[str, t.Any]:
     """The ``data`` member of an API answer (``{}`` when absent)."""
     return dict((body or {}).get("data") or {})
+
+
+def kv2_read(client: "OpenBaoClient", mount: str, path: str) -> tuple[dict[str, t.Any] | None, int | None]:
+    """(data, version) of the current version; (None, None) when missing or its latest version is deleted."""
+    answer = client.read("%s/data/%s" % (mount, path))
+    if answer is None:
+        return None, None
+    data = body_data(answer)
+    if "metadata" not in data:
+        raise OpenBaoError("%s/ at %s does not answer like a KV version 2 engine; mount it with "
+                           "options {version: 2} (aegis.platform.openbao_mount)" % (mount, client.url))
+    return data.get("data"), (data.get("metadata") or {}).get("version")

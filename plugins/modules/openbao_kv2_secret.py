@@ -95,21 +95,10 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     OpenBaoClient,
     OpenBaoError,
     body_data,
+    kv2_read,
     masked_data_diff,
     run_module,
 )
-
-
-def read_secret(client: OpenBaoClient, mount: str, path: str) -> tuple[dict[str, t.Any] | None, int | None]:
-    """(data, version) of the current version; (None, None) when missing or its latest version is deleted."""
-    answer = client.read("%s/data/%s" % (mount, path))
-    if answer is None:
-        return None, None
-    data = body_data(answer)
-    if "metadata" not in data:
-        raise OpenBaoError("%s/ at %s does not answer like a KV version 2 engine; mount it with "
-                           "options {version: 2} (aegis.platform.openbao_mount)" % (mount, client.url))
-    return data.get("data"), (data.get("metadata") or {}).get("version")
 
 
 def ensure_kv2(client: OpenBaoClient, mount: str, path: str) -> None:
@@ -127,7 +116,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
         raise OpenBaoError("path must not be empty")
     desired = params["data"]
     client.add_secret(desired)
-    current, version = read_secret(client, mount, path)
+    current, version = kv2_read(client, mount, path)
     result: dict[str, t.Any] = {"changed": False, "version": version}
 
     if params["state"] == "absent":

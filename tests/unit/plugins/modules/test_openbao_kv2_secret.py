@@ -12,7 +12,7 @@ import json
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError
+from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError, kv2_read
 from ansible_collections.aegis.platform.plugins.modules import openbao_kv2_secret
 
 DATA = {"client_id": "aegis-orchestrator", "client_secret": "kv-unit-secret-value"}
@@ -68,4 +68,23 @@ def test_new_secret_checks_the_engine_version_first(httpserver):
 def test_kv1_shaped_answer_is_refused(httpserver):
     httpserver.expect_request("/v1/secret/data/aegis/x").respond_with_json({"data": {"data": {"a": "b"}}})
     with pytest.raises(OpenBaoError, match="does not answer like a KV version 2 engine"):
-        openbao_kv2_secret.read_secret(OpenBaoClient(httpserver.url_for("/"), token="t"), "secret", "aegis/x")
+        kv2_read(OpenBaoClient(httpserver.url_for("/"), token="t"), "secret", "aegis/x")
+
+
+def test_kv2_get_returns_the_current_version_and_null_when_missing(httpserver):
+    current(httpserver, DATA, version=5)
+    httpserver.expect_request("/v1/secret/data/aegis/missing", method="GET").respond_with_data("", status=404)
+    from ansible_collections.aegis.platform.plugins.modules import openbao_kv2_get
+
+    def get(path):
+        out = io.StringIO()
+        with patch_module_args(dict(url=httpserver.url_for("/").rstrip("/"), token="s.unit-token", path=path, _ansible_check_mode=True)), \
+                contextlib.redirect_stdout(out):
+            with pytest.raises(SystemExit):
+                openbao_kv2_get.main()
+        return json.loads(out.getvalue())
+
+    found = get("aegis/x")
+    assert (found["changed"], found["data"], found["version"]) == (False, DATA, 5)
+    missing = get("aegis/missing")
+    assert (missing["data"], missing["version"]) == (None, None)
