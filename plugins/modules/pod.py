@@ -209,6 +209,7 @@ probed:
   type: bool
 """
 
+import json
 import os
 import tempfile
 import threading
@@ -254,6 +255,14 @@ def observe(podman: Podman, name: str):
                                       "settings": labels.get(pod_spec.SPEC_JSON_LABEL), "id": item["Id"],
                                       "started_at": item.get("StartedAt")}
     return {"digest": (pod.get("Labels") or {}).get(pod_spec.SPEC_LABEL)}, observed
+
+
+def settings_of(observed):
+    """The settings a container was created from (its JSON label), for the diff; None when unknown."""
+    try:
+        return json.loads(observed["settings"]) if observed and observed.get("settings") else None
+    except ValueError:
+        return None
 
 
 def started(observed: dict) -> dict:
@@ -381,7 +390,7 @@ def main():
     for container, action in result["containers"].items():
         if action:
             before = observed.get(container)
-            diff["before"]["containers"][container] = before.get("settings") if before else None
+            diff["before"]["containers"][container] = settings_of(before)
             spec = next(s for s in params["containers"] if pod_spec.container_name(name, s["name"]) == container)
             diff["after"]["containers"][container] = pod_spec.container_settings(spec)
 
