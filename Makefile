@@ -43,4 +43,5 @@ molecule: setup
 test: lint sanity unit integration molecule
 
 bench: deploy
+	command -v jq >/dev/null && command -v curl >/dev/null || apt-get install -y --no-install-recommends jq curl
 	$(BIN)/python tools/bench.py

@@ -1,126 +1,385 @@
 #!/usr/bin/env python3
-"""`make bench`: the whole site against a raw podman baseline (a benchmark, not a test).
+"""`make bench`: the whole site by site.yml against a raw podman script doing the same (a benchmark, not a test).
 
-1. cold converge of playbooks/site.yml (images already present), 2. no-op rerun (time and changed count),
-3. single-pod upgrade (one setting of the core pod changed; which containers were recreated),
-4. the baseline: the very `podman pod create` / `podman create` commands the converge ran (read back from
-   podman), replayed by a plain script on fresh volumes, then started and waited to healthy.
-Runs beside a live deployment under its own prefix, network and bind address.
+Measured for each, under the prefix aegisbench on 127.0.0.3 beside a live deployment, images already present:
+1. cold converge: no pod, volume, secret or file to start from; done when every container is healthy and every
+   bootstrap is done (PostgreSQL roles, OpenBao init/unseal/AppRole, realm, client secrets, OIDC);
+2. no-op rerun: time and changed count;
+3. single-pod upgrade: one setting of the core pod changed (RUST_LOG); time and which containers were recreated.
+
+The raw script is tools/bench_baseline.sh (its header says what it does). Its input is read back from the site.yml
+converge: the podman commands it ran, its rendered files, passwords, policy and realm. Both runs end with the same
+check (every health check, OpenBao unsealed, the stand-ins' dependency reports all "ok"), so the ratios compare
+runs that reach the same state.
 """
+import datetime
 import json
 import os
 import pathlib
 import re
-import shutil
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.parse
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PREFIX = "aegisbench"
+BIND = "127.0.0.3"
+CONFIG_DIR = pathlib.Path("/etc") / PREFIX
 PODS = ["database", "secrets", "iam", "storage", "observability", "temporal", "core", "seal-gateway"]
+# Seconds for one raw run; then the bench ends, naming the containers that were not ready.
+RAW_TIMEOUT = int(os.environ.get("BENCH_RAW_TIMEOUT", "180"))
+SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)
+UPGRADE = ["-e", "aegis_core_rust_log=debug"]
+# Podman secrets the raw script mints itself in its bootstrap (by their target variable); the others are input.
+MINTED = {"OPENBAO_ROLE_ID", "OPENBAO_SECRET_ID", "KEYCLOAK_CLIENT_SECRET"}
+# Stand-ins whose health body reports each dependency ("ok" / "not configured" / "error: ...").
+REPORTS = {"core-runtime": "http://127.0.0.1:8088/health", "temporal-worker": "http://127.0.0.1:3000/health",
+           "seal-gateway-gateway": "http://127.0.0.1:8089/health?verbose=1"}
+
+
+class Failed(Exception):
+    pass
 
 
 def podman(*args, check=True):
     return subprocess.run(["podman", *args], capture_output=True, text=True, check=check)
 
 
-def site(secrets, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    args = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local"),
-            str(ROOT / "playbooks" / "site.yml"), "-e", "aegis_name_prefix=" + PREFIX, "-e", "aegis_bind_address=127.0.0.3",
-            "-e", "aegis_secrets_dir=" + secrets, *extra]
+def ours(kind):
+    """Names of this bench's own pods, volumes or secrets (never the live `aegis-*` ones or a test's)."""
+    out = podman(kind, "ls", "--format", "{{.Name}}", check=False).stdout.split()
+    return [name for name in out if name.startswith(PREFIX + "-")]
+
+
+def cleanup():
+    for pod in ours("pod"):
+        podman("pod", "rm", "--force", "--time", "0", pod, check=False)
+    for kind in ("volume", "secret"):
+        for name in ours(kind):
+            podman(kind, "rm", name, check=False)
+    podman("network", "rm", "--force", PREFIX + "-network", check=False)
+    subprocess.run(["rm", "-rf", str(CONFIG_DIR)], check=True)
+
+
+def run(label, args, env, timeout):
+    """(seconds, stdout, stderr) of a command in its own process group. On timeout the whole group is killed
+    (ansible's workers, the script's podman calls), so nothing keeps running behind the bench."""
     start = time.monotonic()
-    result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-    elapsed = time.monotonic() - start
-    if result.returncode != 0:
-        sys.exit("site.yml failed:\n" + result.stdout[-3000:])
-    changed = re.findall(r"changed=(\d+)", result.stdout)
-    return elapsed, int(changed[-1]) if changed else -1
+    proc = subprocess.Popen(args, env=dict(os.environ, **env), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise Failed("%s: not done after %d s" % (label, timeout)) from None
+    if proc.returncode != 0:
+        raise Failed("%s failed (rc=%d):\n%s" % (label, proc.returncode, (out + err)[-3000:]))
+    return time.monotonic() - start, out, err
 
 
-def containers_of(pod):
-    out = podman("ps", "-a", "--filter", "pod=" + pod, "--format", "json").stdout
-    return [c for c in json.loads(out or "[]") if not c.get("IsInfra")]
+def site(secrets, *extra):
+    """One site.yml run: (seconds, changed count of its recap)."""
+    args = [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(ROOT / "inventories/local"), str(ROOT / "playbooks/site.yml"),
+            "-e", "aegis_name_prefix=" + PREFIX, "-e", "aegis_bind_address=" + BIND, "-e", "aegis_secrets_dir=" + secrets, *extra]
+    elapsed, out, dummy = run(" ".join(["site.yml", *extra]), args, {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, SITE_TIMEOUT)
+    return elapsed, sum(int(n) for n in re.findall(r"changed=(\d+)", out.split("PLAY RECAP")[-1]))
 
 
-def teardown(volumes=True):
+def raw(work, *args):
+    """One run of the raw script: (seconds, its "changed:" lines); fails when its final status is not all healthy."""
+    env = {"BENCH_INPUT": str(work / "input"), "BENCH_STATE": str(work / "state"), "PREFIX": PREFIX, "BIND": BIND}
+    label = "raw " + " ".join(args)
+    elapsed, out, dummy = run(label, ["bash", str(ROOT / "tools/bench_baseline.sh"), *args], env, RAW_TIMEOUT)
+    lines = out.splitlines()
+    unhealthy = [line for line in lines if line.startswith("status:") and ("NOT" in line or "sealed=true" in line)]
+    if unhealthy:
+        raise Failed("%s: its status shows %s" % (label, "; ".join(unhealthy)))
+    return elapsed, [line[len("changed: "):] for line in lines if line.startswith("changed: ")]
+
+
+def recorded():
+    """{pod: [(name, podman command)]}, the pod first: what the converge ran, as podman recorded it."""
+    commands = {}
     for pod in PODS:
-        podman("pod", "rm", "-f", "-t", "0", "%s-%s" % (PREFIX, pod), check=False)
-    if volumes:
-        names = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
-        for name in names:
-            if name.startswith(PREFIX + "-"):
-                podman("volume", "rm", "-f", name, check=False)
+        name = "%s-%s" % (PREFIX, pod)
+        info = json.loads(podman("pod", "inspect", name, "--format", "json").stdout)
+        info = info[0] if isinstance(info, list) else info
+        commands[pod] = [(name, info["CreateCommand"])]
+        for container in sorted(json.loads(podman("ps", "-a", "--filter", "pod=" + name, "--format", "json").stdout),
+                                key=lambda c: c["Created"]):
+            if not container.get("IsInfra"):
+                detail = json.loads(podman("inspect", container["Id"], "--format", "json").stdout)[0]
+                commands[pod].append((container["Names"][0], detail["Config"]["CreateCommand"]))
+    return commands
 
 
-def ready(name):
-    """Healthy; for OpenBao, serving (a recreated OpenBao is sealed: `bao status` exits 2, the health check fails)."""
-    if name.endswith("-secrets-openbao"):
-        return podman("exec", name, "bao", "status", check=False).returncode in (0, 2)
-    return podman("healthcheck", "run", name, check=False).returncode == 0
+def containers(commands):
+    return [name for objects in commands.values() for name, dummy in objects[1:]]
 
 
-def wait_healthy(names, timeout=300):
-    def probe(name):
-        deadline = time.monotonic() + timeout
-        while not ready(name):
-            if time.monotonic() > deadline:
-                raise SystemExit("baseline: %s not healthy after %ss" % (name, timeout))
-            time.sleep(0.5)
-    threads = [threading.Thread(target=probe, args=(name,)) for name in names]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def ids(names):
+    return {name: podman("inspect", "--format", "{{.Id}}", name, check=False).stdout.strip() for name in names}
+
+
+def stamp(text):
+    """podman's RFC 3339 time (nanoseconds) as epoch seconds."""
+    return datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text)).timestamp()
+
+
+def readiness(names, since):
+    """{name: (started, healthy)} in seconds after `since`: when the container last started, and its first passing
+    health check in podman's health log (None when it never passed or does not exist). The log keeps 5 entries;
+    both deployers probe a container at most twice after it passed, so the first pass is still there."""
+    ready = {}
+    for name in names:
+        state = state_of(name)
+        started = stamp(state["StartedAt"]) - since if state.get("Running") else None
+        passed = [stamp(entry["Start"]) for entry in (state.get("Health") or {}).get("Log") or [] if entry["ExitCode"] == 0]
+        ready[name] = (started, min(passed) - since if passed else None)
+    return ready
+
+
+def state_of(name):
+    """podman's State of a container, {} when it does not exist."""
+    out = podman("inspect", "--format", "json", name, check=False).stdout.strip()
+    found = json.loads(out) if out.startswith("[") else []
+    return found[0]["State"] if found else {}
+
+
+def last_health(name):
+    state = state_of(name)
+    if not state:
+        return "no such container"
+    log = (state.get("Health") or {}).get("Log") or [{"Output": "never ran"}]
+    return "%s, %s" % (state["Status"], " ".join(log[-1]["Output"].split())[:160])
+
+
+def end_state(names):
+    """The same check after both runs: every health check, OpenBao's seal state, the stand-ins' dependency reports.
+    Dependency results are cached for 5 s by the stand-ins, so give them up to 20 s to settle."""
+    deadline = time.monotonic() + 20
+    while True:
+        unhealthy = [name for name in names if podman("healthcheck", "run", name, check=False).returncode != 0]
+        try:
+            with urllib.request.urlopen("http://%s:8200/v1/sys/seal-status" % BIND, timeout=5) as answer:
+                sealed = json.load(answer)["sealed"]
+        except OSError as exc:
+            sealed = "unknown (%s)" % exc
+        errors = []
+        for container, url in REPORTS.items():
+            out = podman("exec", "%s-%s" % (PREFIX, container), "wget", "-q", "-O", "-", url, check=False).stdout
+            report = json.loads(out)["dependencies"] if out.startswith("{") else {"health": "no report"}
+            errors += ["%s %s: %s" % (container, dep, value) for dep, value in report.items() if value not in ("ok", "not configured")]
+        if (not unhealthy and sealed is False and not errors) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if not unhealthy and sealed is False and not errors:
+        return "%d/%d healthy, OpenBao unsealed, every dependency reported ok" % (len(names), len(names))
+    return "NOT the expected state: unhealthy %s; OpenBao sealed=%s; %s" % (unhealthy or "none", sealed, "; ".join(errors) or "")
+
+
+def http_json(method, url, body=None, token=None, form=None):
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    data = urllib.parse.urlencode(form).encode() if form else None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+        text = answer.read()
+    return json.loads(text) if text else None
+
+
+def realm_export(admin_password):
+    """The site's realm as the raw script creates it: settings, roles, client scopes, clients (without ids and
+    secrets: the server makes its own) and service-account roles, without what Keycloak puts in every new realm."""
+    base = "http://%s:8180" % BIND
+    token = http_json("POST", base + "/realms/master/protocol/openid-connect/token",
+                      form={"grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": admin_password})["access_token"]
+
+    def api(method, path, body=None):
+        return http_json(method, base + "/admin/realms" + urllib.parse.quote(path, safe="/?=&"), body, token)
+
+    def strip(rep):
+        rep = {key: value for key, value in rep.items() if key not in ("id", "containerId", "secret", "access")}
+        if "protocolMappers" in rep:
+            rep["protocolMappers"] = [strip(mapper) for mapper in rep["protocolMappers"]]
+        return rep
+
+    realm = next(item["realm"] for item in api("GET", "") if item["realm"] != "master")
+    # Keycloak's built-ins, read from a throwaway realm.
+    probe = PREFIX + "-probe"
+    api("POST", "", {"realm": probe})
+    builtin = {kind: {item.get("clientId") or item["name"] for item in api("GET", "/%s/%s" % (probe, kind))}
+               for kind in ("roles", "client-scopes", "clients")}
+    api("DELETE", "/" + probe)
+    export = {"realm": strip(api("GET", "/" + realm)), "serviceAccountRoles": {}}
+    for kind, key in (("roles", "roles"), ("client-scopes", "clientScopes"), ("clients", "clients")):
+        export[key] = [strip(item) for item in api("GET", "/%s/%s" % (realm, kind))
+                       if (item.get("clientId") or item["name"]) not in builtin[kind] and not (item.get("name") or "").startswith("default-roles-")]
+    for client in api("GET", "/%s/clients" % realm):
+        if client["clientId"] not in builtin["clients"] and client.get("serviceAccountsEnabled"):
+            user = api("GET", "/%s/clients/%s/service-account-user" % (realm, client["id"]))
+            export["serviceAccountRoles"][client["clientId"]] = [
+                role["name"] for role in api("GET", "/%s/users/%s/role-mappings/realm" % (realm, user["id"]))
+                if not role["name"].startswith("default-roles-")]
+    return export
+
+
+def psql(sql):
+    return podman("exec", "--user", "postgres", PREFIX + "-database-postgres", "psql", "-X", "-A", "-t", "-U", "aegis",
+                  "-d", "postgres", "-c", sql).stdout
+
+
+def write_pods(directory, commands):
+    directory.mkdir(exist_ok=True)
+    for number, (pod, objects) in enumerate(commands.items(), 1):
+        (directory / ("%d-%s" % (number, pod))).write_text("".join("%s %s\n" % (name, shlex.join(cmd)) for name, cmd in objects))
+
+
+def export_input(work, secrets, commands):
+    """The raw script's input, read from the converged site (untimed): see tools/bench_baseline.sh."""
+    inp = work / "input"
+    inp.mkdir()
+    write_pods(inp / "pods", commands)
+    # cp -a keeps modes and owners (some files are read by a container's non-root user). Receipts are site.yml's
+    # bookkeeping; the AppRole env file is written by the raw script from the credentials it mints.
+    subprocess.run(["cp", "-a", str(CONFIG_DIR), str(inp / "files")], check=True)
+    subprocess.run(["rm", "-rf", str(inp / "files/receipts"), str(inp / "files/core/secrets/openbao-approle.env")], check=True)
+    (inp / "env").mkdir()
+    for objects in commands.values():
+        for name, cmd in objects[1:]:
+            for option, value in zip(cmd, cmd[1:]):
+                secret = dict(part.split("=", 1) for part in value.split(",")[1:]) if option == "--secret" else {}
+                if secret.get("type") == "env" and secret["target"] not in MINTED:
+                    out = podman("exec", name, "printenv", secret["target"]).stdout
+                    (inp / "env" / value.split(",")[0]).write_text(out.rstrip("\n"))
+    subprocess.run(["cp", "-a", os.path.join(secrets, "database"), str(inp / "passwords")], check=True)
+    for path in (inp / "passwords").iterdir():
+        path.write_text(path.read_text().strip())
+    (inp / "databases").write_text(psql(
+        "SELECT datname || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"))
+    (inp / "grants").write_text(psql(
+        "SELECT r.rolname || ' ' || g.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member"
+        " JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname NOT LIKE 'pg\\_%'"))
+    root_token = json.loads(pathlib.Path(secrets, "openbao/init.json").read_text())["root_token"]
+    request = urllib.request.Request("http://%s:8200/v1/sys/policies/acl/aegis-platform" % BIND, headers={"X-Vault-Token": root_token})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        (inp / "policy.hcl").write_text(json.load(answer)["data"]["policy"])
+    admin_password = pathlib.Path(secrets, "iam/admin").read_text().strip()
+    (inp / "realm.json").write_text(json.dumps(realm_export(admin_password), indent=1))
+
+
+def measure(results, secrets, work):
+    """Fills `results` as it goes, so a failure still reports what was measured."""
+    results["load before"] = os.getloadavg()[0]  # other podman work on the host skews every time
+    start = time.time()
+    results["site cold"] = site(secrets)
+    before = recorded()
+    names = containers(before)
+    results["site ready"] = readiness(names, start)
+    results["site state"] = end_state(names)
+    results["site noop"] = site(secrets)
+    old = ids(names)
+    results["site upgrade"] = site(secrets, *UPGRADE)
+    new = ids(names)
+    results["site recreated"] = sorted(name for name in names if new[name] != old[name])
+    after = recorded()
+    export_input(work, secrets, before)
+    (work / "state").mkdir()
+
+    cleanup()
+    start = time.time()
+    try:
+        results["raw cold"] = raw(work, "deploy")
+        problem = None
+    except Failed as exc:
+        problem = str(exc)
+    results["raw ready"] = readiness(names, start)
+    not_ready = [name for name, (dummy, healthy) in results["raw ready"].items() if healthy is None]
+    if problem or not_ready:
+        raise Failed("%s; not ready:%s" % (problem or "raw cold converge", "".join(
+            "\n  %s (last health check: %s)" % (name, last_health(name)) for name in not_ready) or " none"))
+    results["raw state"] = end_state(names)
+    results["raw noop"] = raw(work, "deploy")
+    # The upgrade: the containers whose recorded command the site.yml upgrade changed, recreated from the new one.
+    old_commands = {name: cmd for objects in before.values() for name, cmd in objects}
+    changed = [name for objects in after.values() for name, cmd in objects if name in names and cmd != old_commands.get(name)]
+    write_pods(work / "input/pods", after)
+    old = ids(names)
+    results["raw upgrade"] = raw(work, "upgrade", *changed)
+    new = ids(names)
+    results["raw recreated"] = sorted(name for name in names if new[name] != old[name])
+    results["load after"] = os.getloadavg()[0]
+
+
+def report(results):
+    def seconds(value):
+        return "%5.1f" % value if value is not None else "    -"
+
+    print("\nmake bench: %d pods, %d containers, prefix %s on %s, images already present; load average %s" % (
+        len(PODS), len(results.get("site ready", {})), PREFIX, BIND,
+        " -> ".join("%.1f" % results[key] for key in ("load before", "load after") if key in results)))
+    print("%-26s %9s %11s %7s   %s" % ("", "site.yml", "raw script", "ratio", "changed: site.yml tasks / raw steps"))
+    for label, kind in (("cold converge", "cold"), ("no-op rerun", "noop"), ("single-pod upgrade (core)", "upgrade")):
+        if "site " + kind in results:
+            site_time, site_changed = results["site " + kind]
+            raw_time, raw_changed = results.get("raw " + kind, (None, None))
+            print("%-26s %7.1f s %9s s %7s   %d / %s" % (label, site_time, seconds(raw_time),
+                                                        "%5.1fx" % (site_time / raw_time) if raw_time else "-",
+                                                        site_changed, "-" if raw_changed is None else len(raw_changed)))
+    if "site recreated" in results:
+        print("upgrade recreated: site.yml %s; raw %s" % (", ".join(results["site recreated"]) or "nothing",
+                                                        ", ".join(results.get("raw recreated", ["-"])) or "nothing"))
+    for key, label in (("site state", "site.yml"), ("raw state", "raw script")):
+        if key in results:
+            print("after the cold converge (%s): %s" % (label, results[key]))
+    if "site ready" in results:
+        print("\ncold converge per container, seconds after the run started: container started / first passing health check")
+        print("%-40s %15s %15s" % ("", "site.yml", "raw script"))
+        raw_ready = results.get("raw ready", {})
+        for name, (started, healthy) in results["site ready"].items():
+            raw_started, raw_healthy = raw_ready.get(name, (None, None))
+            print("%-40s %6s / %5s %6s / %5s" % (name, seconds(started), seconds(healthy), seconds(raw_started), seconds(raw_healthy)))
+        for kind, label in (("site", "site.yml"), ("raw", "raw script")):
+            starts = [started for started, dummy in results.get(kind + " ready", {}).values() if started is not None]
+            if starts and kind + " cold" in results:
+                print("%s: last container started at %.1f s, run done at %.1f s (then: its health wait, the final status pass)"
+                      % (label, max(starts), results[kind + " cold"][0]))
+        print("site.yml runs OpenBao's health check only in its final status play (its unseal step waits on the API).")
+    print("""
+ratio = site.yml / raw script. The raw script (tools/bench_baseline.sh) runs the podman commands site.yml ran (read
+back from podman) in the same pod order with the same waits (a pod's new containers healthy before the next pod),
+and the same bootstraps with curl, jq and psql: PostgreSQL roles, databases and grants; OpenBao init, unseal, KV v2,
+AppRole, policy, secret_id; the realm (roles, client scopes, clients, service-account roles); client secrets to KV;
+OpenBao OIDC; the runtime's podman secrets; then a status pass (every health check, seal state), as site.yml does.
+Its rerun creates what is missing and checks the rest: pods and containers exist and run, every health check,
+OpenBao unsealed, AppRole login, realm, KV client secrets, OIDC.
+It does not render templates, generate passwords or keys, or validate input (it copies site.yml's rendered files
+and reuses its passwords), compare the settings of existing objects, or work out what changed. Its upgrade is told
+which container to recreate, while site.yml's is a whole-site rerun that finds it (a no-op plus one recreate).""")
 
 
 def main():
-    secrets = tempfile.mkdtemp(prefix="aegis-bench-")
+    results = {}
+    work = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX + "-"))  # 0700: passwords, keys, the raw input
+    secrets = str(work / "secrets")
+    failure = None
     try:
-        teardown()
-        cold, _ = site(secrets)
-        noop, noop_changed = site(secrets)
-
-        ids = {c["Names"][0]: c["Id"] for pod in PODS for c in containers_of("%s-%s" % (PREFIX, pod))}
-        upgrade, upgrade_changed = site(secrets, "-e", "aegis_core_rust_log=debug")
-        after = {c["Names"][0]: c["Id"] for pod in PODS for c in containers_of("%s-%s" % (PREFIX, pod))}
-        recreated = sorted(name for name in ids if after.get(name) != ids[name])
-
-        # The baseline replays what the converge created, in the same order, on fresh volumes.
-        script = []
-        checked = []
-        for pod in PODS:
-            name = "%s-%s" % (PREFIX, pod)
-            info = json.loads(podman("pod", "inspect", name, "--format", "json").stdout)
-            info = info[0] if isinstance(info, list) else info
-            script.append(info["CreateCommand"])
-            for container in containers_of(name):
-                detail = json.loads(podman("inspect", container["Id"], "--format", "json").stdout)[0]
-                script.append(detail["Config"]["CreateCommand"])
-                if detail["Config"].get("Healthcheck"):
-                    checked.append(container["Names"][0])
-            script.append(["podman", "pod", "start", name])
-        teardown()
-        start = time.monotonic()
-        for command in script:
-            subprocess.run(command, capture_output=True, check=True)
-        wait_healthy(checked)
-        raw = time.monotonic() - start
+        cleanup()
+        measure(results, secrets, work)
+    except Failed as exc:
+        failure = str(exc)
     finally:
-        teardown()
-        podman("network", "rm", "-f", PREFIX + "-network", check=False)
-        shutil.rmtree("/etc/" + PREFIX, ignore_errors=True)
-        shutil.rmtree(secrets, ignore_errors=True)
-
-    print("pods / containers            : %d / %d" % (len(PODS), len(ids)))
-    print("site cold converge           : %6.1f s  (includes OpenBao init and the realm bootstrap)" % cold)
-    print("raw podman replay (baseline) : %6.1f s  (same pods and containers, to healthy; no bootstraps)" % raw)
-    print("ratio cold / raw             : %6.2f" % (cold / raw))
-    print("site no-op rerun             : %6.1f s  changed=%d" % (noop, noop_changed))
-    print("single-pod upgrade (core)    : %6.1f s  changed=%d, recreated: %s" % (upgrade, upgrade_changed, ", ".join(recreated)))
+        cleanup()
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+    report(results)
+    if failure:
+        sys.exit("\nbench stopped: " + failure)
 
 
 if __name__ == "__main__":
