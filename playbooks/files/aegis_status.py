@@ -6,8 +6,9 @@
 One `podman pod ps`, one `podman healthcheck run` per running container (in parallel) and, when asked, one
 unauthenticated GET of OpenBao's /v1/sys/health. With --fresh-since (site.yml: the time of its host probe, which
 started every container's health check in the background), a result podman recorded after that time is used
-instead of running the check again. Prints {"pods": [...], "openbao": {...}, "healthy": bool,
-"lines": [table lines]}.
+instead of running the check again. With --wait, checks that fail are run again, once a second, until they pass
+or the time is up (site.yml starts some pods without waiting for them and waits here for all of them).
+Prints {"pods": [...], "openbao": {...}, "healthy": bool, "lines": [table lines]}.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +106,7 @@ def main():
     parser.add_argument("--pod", action="append", default=[], help="pod name (repeat)")
     parser.add_argument("--openbao-url", default="", help="OpenBao base URL; empty: not checked")
     parser.add_argument("--fresh-since", type=float, help="use health results podman recorded after this epoch time")
+    parser.add_argument("--wait", type=float, default=0, help="seconds to keep rerunning failing health checks")
     args = parser.parse_args()
 
     existing = podman_pods()
@@ -122,9 +125,15 @@ def main():
     for container in running:
         container["health"] = recorded.get(container["name"], "-")
     unchecked = [c for c in running if c["name"] not in recorded]
+    deadline = time.monotonic() + args.wait
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for container, state in zip(unchecked, pool.map(health, [c["name"] for c in unchecked])):
-            container["health"] = state
+        while unchecked:
+            for container, state in zip(unchecked, pool.map(health, [c["name"] for c in unchecked])):
+                container["health"] = state
+            unchecked = [c for c in unchecked if c["health"] == "unhealthy"]
+            if not unchecked or time.monotonic() >= deadline:
+                break
+            time.sleep(1)
 
     bao = openbao(args.openbao_url.rstrip("/")) if args.openbao_url else None
     healthy = all(pod["state"] == "Running" and pod["containers"] for pod in pods) and all(

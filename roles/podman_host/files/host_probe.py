@@ -78,7 +78,9 @@ def podman_state(network):
         networks, images, pods, containers = [found or [] for found in pool.map(lambda args: podman_json(*args), calls)]
     return {
         "network_subnet": ",".join(item["subnet"] for item in networks[0].get("subnets") or []) if networks else None,
-        "images": images,
+        # Only what the images role and the pod action read: every task of the play carries these facts.
+        "images": [{"Id": image["Id"], "Names": image.get("Names") or [], "Labels": image.get("Labels") or {}}
+                   for image in images],
         "pods": {pod["Name"]: {"digest": (pod.get("Labels") or {}).get(SPEC_LABEL)} for pod in pods},
         "containers": {
             item["Names"][0]: {"pod": item.get("PodName") or "", "digest": (item.get("Labels") or {}).get(SPEC_LABEL),
