@@ -353,7 +353,8 @@ def report(results):
         print("site.yml runs OpenBao's health check only in its final status play (its unseal step waits on the API).")
     print("""
 ratio = site.yml / raw script. The raw script (tools/bench_baseline.sh) runs the podman commands site.yml ran (read
-back from podman) in the same pod order with the same waits (a pod's new containers healthy before the next pod),
+back from podman) in the same pod order, waiting for each pod's new containers before the next pod (site.yml waits
+so for database, secrets and iam, and for the others once, in its final status pass),
 and the same bootstraps with curl, jq and psql: PostgreSQL roles, databases and grants; OpenBao init, unseal, KV v2,
 AppRole, policy, secret_id; the realm (roles, client scopes, clients, service-account roles); client secrets to KV;
 OpenBao OIDC; the runtime's podman secrets; then a status pass (every health check, seal state), as site.yml does.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The raw baseline of `make bench` (tools/bench.py): the site's pods deployed by a careful plain script with
-# podman, curl, jq and psql, doing the work site.yml does, in the same order and with the same waits:
+# podman, curl, jq and psql, doing the work site.yml does, in the same order, waiting for each pod before the next:
 #
 #   bench_baseline.sh deploy           create what is missing, start what is stopped, wait for what it started
 #                                      to be healthy, bootstrap (PostgreSQL, OpenBao, realm), final status.
