@@ -14,8 +14,11 @@ FRESH = "aegischeck"
 
 
 def site(*extra):
-    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-                           os.path.join(PLAYBOOKS, "site.yml"), *extra], capture_output=True, text=True, check=False)
+    result = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                             os.path.join(PLAYBOOKS, "site.yml"), *extra], capture_output=True, text=True, check=False)
+    # molecule forces colour: compare the plain text
+    result.stdout = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    return result
 
 
 def podman_names(kind):
