@@ -193,6 +193,15 @@ def wanted_files(params: dict) -> list:
     return wanted + [(path, content, "0600", True) for path, content in sorted(params["secret_files"].items())]
 
 
+def file_differs(params: dict, path: str, content: str, mode: str, seen) -> bool:
+    """Whether a written file must be written again. seen: [content digest, mode, uid] of the file on the host (from
+    the disk, or from the host probe), None when it is missing; the owner counts only where file_owners names one."""
+    if seen is None or seen[0] != content_digest(content) or seen[1] != mode:
+        return True
+    owners = params["file_owners"]
+    return path in owners and seen[2] != int(owners[path])
+
+
 def converged_in_probe(params: dict, probe: dict):
     """The containers' {name: {id, started_at}} when a probe of the host (roles/podman_host/files/host_probe.py)
     shows the pod exactly as params describe it (pod, containers running with the same digests, no extra
@@ -212,13 +221,8 @@ def converged_in_probe(params: dict, probe: dict):
     if plan_changes(plan(pod_digest, observed_pod, desired, observed)):
         return None
     files = probe.get("files") or {}
-    owners = params["file_owners"]
-    for path, content, mode, dummy in wanted_files(params):
-        have = files.get(path)
-        if have is None or have[0] != content_digest(content) or have[1] != mode:
-            return None
-        if path in owners and have[2] != int(owners[path]):
-            return None
+    if any(file_differs(params, path, content, mode, files.get(path)) for path, content, mode, dummy in wanted_files(params)):
+        return None
     return {container: {"id": item.get("id"), "started_at": item.get("started_at")} for container, item in observed.items()}
 
 

@@ -283,14 +283,14 @@ def image_ids(podman: Podman, images: list) -> dict:
 
 def files_to_write(params: dict) -> list:
     """(path, content, mode, secret, current) of every managed file whose content, mode or owner differs on disk."""
-    owners = params["file_owners"]
     pending = []
     for path, content, mode, secret in pod_spec.wanted_files(params):
         current = pod_spec.read_text_file(path)
-        stat = os.stat(path) if current is not None else None
-        current_mode = "%04o" % (stat.st_mode & 0o7777) if stat else None
-        owner_differs = stat is not None and path in owners and stat.st_uid != int(owners[path])
-        if current != content or current_mode != mode or owner_differs:
+        seen = None
+        if current is not None:
+            stat = os.stat(path)
+            seen = [pod_spec.content_digest(current), "%04o" % (stat.st_mode & 0o7777), stat.st_uid]
+        if pod_spec.file_differs(params, path, content, mode, seen):
             pending.append((path, content, mode, secret, current))
     return pending
 
