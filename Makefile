@@ -9,9 +9,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
 SCENARIOS ?= default secrets storage temporal iam observability core seal_gateway site day2
 
-.PHONY: deploy test lint sanity unit integration molecule bench setup clean-venv
+.PHONY: deploy test lint sanity unit integration molecule testbed testbed-images bench setup clean-venv
 
+# Debian's python3 has no venv module until python3-venv is installed (ensurepip missing).
 $(BIN)/.stamp: requirements.txt
+	python3 -c 'import ensurepip, venv' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv; }
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -39,6 +41,31 @@ integration: setup
 
 molecule: setup
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
+
+# The test bed (docs/testbed.md): empty Debian hosts as privileged systemd containers on this machine. Their
+# images come as archives built here once (only what changed is saved again).
+TESTBED := $(BIN)/python tests/testbed/testbed.py
+TESTBED_ARCHIVES := /var/tmp/aegis-testbed/archives
+TESTBED_SCENARIOS ?= fresh-bookworm fresh-trixie multinode newcomer
+
+testbed-images: setup
+	command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
+	$(BIN)/ansible-playbook -i inventories/local playbooks/images_archive.yml -e aegis_images_archive_out_dir=$(TESTBED_ARCHIVES)
+
+TESTBED_ADDRESS.bookworm := 10.213.0.21
+TESTBED_ADDRESS.trixie := 10.213.0.22
+
+testbed-fresh-%: testbed-images
+	AEGIS_TESTBED_SUITE=$* AEGIS_TESTBED_ADDRESS=$(TESTBED_ADDRESS.$*) $(BIN)/molecule test -s fresh
+
+testbed-%: testbed-images
+	$(BIN)/molecule test -s $*
+
+# Every scenario from a test bed without hosts; the archives are made once (-o: not again per scenario).
+testbed: testbed-images
+	$(TESTBED) down
+	set -e; for s in $(TESTBED_SCENARIOS); do $(MAKE) --no-print-directory -o testbed-images testbed-$$s; done
+	$(TESTBED) down
 
 test: lint sanity unit integration molecule
 

@@ -15,6 +15,7 @@ import argparse
 import datetime
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def podman_pods():
+    if shutil.which("podman") is None:
+        return {}  # not installed yet (--check on an empty host): every pod is absent
     result = subprocess.run(["podman", "pod", "ps", "--format", "json"], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.exit("podman pod ps failed: %s" % result.stderr.strip())

@@ -33,11 +33,15 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        name = self._task.args.get("name")
+        if self._play_context.check_mode and not (task_vars.get("__aegis_podman_host_probe") or {}).get("podman", True):
+            # --check on a host without podman (podman_host only reported its installation): everything is new.
+            result.update(changed=True, actions=["pod %s created" % name], containers={}, containers_state={}, probed=True)
+            return result
         converged = self._converged_in_probe(task_vars)
         if converged is not None:
             result.update(changed=False, actions=[], containers={}, containers_state=converged, probed=True)
             return result
-        name = self._task.args.get("name")
         if name:
             marker = marker_path(task_vars.get("inventory_hostname", ""), str(name))
             os.makedirs(os.path.dirname(marker), exist_ok=True)

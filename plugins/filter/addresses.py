@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pod_addresses: where each pod is reached from a host, computed from the inventory (CONVENTIONS.md)."""
+"""pod_addresses: where each pod is reached from a host, computed from the inventory (CONTRIBUTING.md)."""
 
 from __future__ import annotations
 

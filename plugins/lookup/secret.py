@@ -49,6 +49,7 @@ _raw:
 import os
 import secrets
 import string
+import tempfile
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
@@ -56,19 +57,30 @@ from ansible.plugins.lookup import LookupBase
 ALPHABET = string.ascii_letters + string.digits
 
 
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as existing:
+        return existing.read().rstrip("\n")
+
+
 def read_or_create(directory: str, name: str, length: int) -> str:
     path = os.path.normpath(os.path.join(directory, name))
     if not path.startswith(os.path.normpath(directory) + os.sep):
         raise AnsibleLookupError("secret name %r leaves the secrets directory" % name)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="utf-8") as existing:
-            return existing.read().rstrip("\n")
+    if os.path.exists(path):
+        return read(path)
+    # Hosts template in parallel worker processes: the file appears whole (a hard link of a complete temporary
+    # file) or not at all, so a concurrent reader never sees it empty, and the first link wins.
     value = "".join(secrets.choice(ALPHABET) for dummy in range(length))
-    with os.fdopen(handle, "w", encoding="utf-8") as created:
-        created.write(value + "\n")
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".new-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as created:
+            created.write(value + "\n")
+        os.link(temporary, path)
+    except FileExistsError:
+        return read(path)
+    finally:
+        os.unlink(temporary)
     return value
 
 

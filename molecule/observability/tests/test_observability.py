@@ -246,8 +246,8 @@ def test_volume_is_mounted_at_the_seed_path(host, container, volume, path):
     assert mounts.get(volume) == path
 
 
-def test_promtail_mounts_the_podman_log_dir_read_only(host):
-    log_dir = "/var/lib/containers/storage/overlay-containers"
+def test_promtail_mounts_podmans_own_log_dir_read_only(host):
+    log_dir = host.check_output("podman info --format '{{.Store.GraphRoot}}/{{.Store.GraphDriverName}}-containers'")
     mounts = {m["Destination"]: m for m in inspect(host, "promtail")["Mounts"]}
     assert mounts[log_dir]["Source"] == log_dir
     assert mounts[log_dir]["RW"] is False

@@ -1,0 +1,2 @@
+"""Every pod, container, volume and flow of the site across the three hosts (tests/testbed/platform_checks.py)."""
+from platform_checks import *  # noqa: F401,F403 (pytest collects the shared checks here)

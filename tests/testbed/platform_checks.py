@@ -1,0 +1,263 @@
+"""The whole platform on test bed hosts, wherever the inventory places its pods: every pod and container healthy,
+the seed's eleven volumes at their paths, and the seed's thirteen inter-pod flows checked from inside the source
+pod. A flow between pods of one host goes by pod name over the aegis network; across hosts, to the other host's
+address and published port (what `aegis_pod_addresses` renders for the pods' settings)."""
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import testinfra
+
+PREFIX = "aegis"
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", ".."))
+TESTBED = os.path.join(PROJECT, "tests", "testbed", "testbed.py")
+PODS = ["database", "secrets", "iam", "storage", "observability", "temporal", "core", "seal_gateway"]
+CONTAINERS = {
+    "database": ["postgres", "postgres-exporter"],
+    "secrets": ["openbao"],
+    "iam": ["keycloak"],
+    "storage": ["master", "volume", "filer", "webdav"],
+    "observability": ["jaeger", "prometheus", "grafana", "loki", "promtail"],
+    "temporal": ["server", "ui", "worker"],
+    "core": ["runtime"],
+    "seal_gateway": ["gateway"],
+}
+# The seed's persistent volume table: volume -> (pod, container, mount point).
+VOLUMES = {
+    "postgres-data": ("database", "postgres", "/var/lib/postgresql/data"),
+    "runtime-data": ("core", "runtime", "/app/data"),
+    "openbao-data": ("secrets", "openbao", "/openbao/data"),
+    "prometheus-data": ("observability", "prometheus", "/prometheus"),
+    "grafana-data": ("observability", "grafana", "/var/lib/grafana"),
+    "loki-data": ("observability", "loki", "/loki"),
+    "seaweedfs-master-data": ("storage", "master", "/data"),
+    "seaweedfs-volume-data": ("storage", "volume", "/data"),
+    "seaweedfs-filer-data": ("storage", "filer", "/data"),
+    "seal-gateway-data": ("seal_gateway", "gateway", "/app/data"),
+    "temporal-worker-data": ("temporal", "worker", "/app/data"),
+}
+
+
+def pod_name(pod):
+    return "%s-%s" % (PREFIX, pod.replace("_", "-"))
+
+
+def container_name(pod, container):
+    return "%s-%s" % (pod_name(pod), container)
+
+
+def read_inventory():
+    listed = subprocess.run(["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--list"],
+                            capture_output=True, text=True, check=True).stdout
+    return json.loads(listed)
+
+
+INVENTORY = read_inventory()
+HOSTVARS = INVENTORY["_meta"]["hostvars"]
+ALL_HOSTS = sorted(HOSTVARS)
+
+
+def placed_on(pod):
+    group = INVENTORY.get("aegis_" + pod, {}).get("hosts") or []
+    return group[0] if group else ALL_HOSTS[0]
+
+
+def host_of(pod):
+    return testinfra.get_host("podman://aegistb-" + placed_on(pod))
+
+
+def address_of(pod):
+    """The published address of the pod's host (what other hosts and this test reach)."""
+    return HOSTVARS[placed_on(pod)]["aegis_advertise_address"]
+
+
+def target(source, pod):
+    """How the source pod reaches the pod: its name on one host, its host's address across hosts."""
+    return pod_name(pod) if placed_on(source) == placed_on(pod) else address_of(pod)
+
+
+def http_json(pod, port, path):
+    with urllib.request.urlopen("http://%s:%s%s" % (address_of(pod), port, path), timeout=10) as response:
+        return json.load(response)
+
+
+def exec_python(pod, container, code):
+    """Python inside a container (the stand-ins and the Keycloak stand-in have python3)."""
+    result = host_of(pod).run("podman exec %s python3 -c %s", container_name(pod, container), code)
+    assert result.rc == 0, result.stderr + result.stdout
+    return result.stdout.strip()
+
+
+def connect_from(pod, container, address, port):
+    """A TCP connection from inside the source container (bash /dev/tcp works in every image we run)."""
+    result = host_of(pod).run("podman exec %s bash -c %s", container_name(pod, container),
+                              "exec 3<>/dev/tcp/%s/%s && echo connected" % (address, port))
+    return result.rc == 0 and "connected" in result.stdout
+
+
+def testbed(*args):
+    subprocess.run(["python3", TESTBED, *args], check=True, capture_output=True, text=True)
+
+
+def site(*extra, playbook="site.yml"):
+    """A run of a playbook against the scenario's inventory; returns (rc, plain output, changed per host)."""
+    result = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                             os.path.join(PROJECT, "playbooks", playbook), *extra],
+                            capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_FORCE_COLOR="0"))
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    changed = {host: int(count) for host, count in re.findall(r"(?m)^(\S+)\s+: ok=\d+\s+changed=(\d+)", output)}
+    return result.returncode, output, changed
+
+
+def unhealthy_containers(pods, timeout=0):
+    """Containers of these pods that are not healthy, waiting up to timeout seconds for them."""
+    deadline = time.time() + timeout
+    while True:
+        bad = [container_name(pod, c) for pod in pods for c in CONTAINERS[pod]
+               if host_of(pod).run("podman healthcheck run %s", container_name(pod, c)).rc != 0]
+        if not bad or time.time() >= deadline:
+            return bad
+        time.sleep(5)
+
+
+def openbao_sealed():
+    try:
+        urllib.request.urlopen("http://%s:8200/v1/sys/health" % address_of("secrets"), timeout=10)
+        return False
+    except urllib.error.HTTPError as error:
+        return json.load(error)["sealed"]
+
+
+# --- pods, containers, volumes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pod", PODS)
+def test_pod_is_running(pod):
+    info = json.loads(host_of(pod).check_output("podman pod inspect %s --format json", pod_name(pod)))
+    info = info[0] if isinstance(info, list) else info
+    assert info["State"] == "Running"
+
+
+def test_all_18_containers_are_healthy():
+    assert sum(len(c) for c in CONTAINERS.values()) == 18
+    assert unhealthy_containers(PODS) == []
+
+
+@pytest.mark.parametrize("volume", sorted(VOLUMES))
+def test_seed_volume_is_mounted_at_its_path(volume):
+    pod, container, path = VOLUMES[volume]
+    mounts = json.loads(host_of(pod).check_output("podman inspect %s --format json", container_name(pod, container)))[0]["Mounts"]
+    assert {"%s-%s" % (PREFIX, volume): path}.items() <= {m.get("Name"): m["Destination"] for m in mounts}.items()
+
+
+def test_each_host_runs_only_its_pods():
+    for host in ALL_HOSTS:
+        pods = testinfra.get_host("podman://aegistb-" + host).check_output("podman pod ls --format '{{.Name}}'").split()
+        assert sorted(pods) == sorted(pod_name(p) for p in PODS if placed_on(p) == host), host
+
+
+# --- the thirteen flows of the seed's table -------------------------------------------------------------------
+
+def test_flow_core_to_database_sql():
+    assert http_json("core", 8088, "/health/dependencies")["dependencies"]["database"] == "ok"  # real SCRAM login
+    assert connect_from("core", "runtime", target("core", "database"), 5432)
+
+
+def test_flow_core_to_temporal_grpc():
+    assert http_json("core", 8088, "/health/dependencies")["dependencies"]["temporal"] == "ok"
+    assert connect_from("core", "runtime", target("core", "temporal"), 7233)
+    result = host_of("temporal").run("podman exec %s temporal operator cluster health --address 127.0.0.1:7233",
+                                     container_name("temporal", "server"))
+    assert "SERVING" in result.stdout
+
+
+def test_flow_core_to_secrets_approle():
+    assert http_json("core", 8088, "/health/dependencies")["dependencies"]["openbao"] == "ok"  # real AppRole login
+    code = ("import urllib.request,json;print(json.load(urllib.request.urlopen('http://%s:8200/v1/sys/health'))['sealed'])"
+            % target("core", "secrets"))
+    assert exec_python("core", "runtime", code) == "False"
+
+
+def test_flow_core_to_iam_jwt():
+    assert http_json("core", 8088, "/health/dependencies")["dependencies"]["keycloak"] == "ok"
+    code = ("import urllib.request,json;print(len(json.load(urllib.request.urlopen("
+            "'http://%s:8180/realms/aegis-system/protocol/openid-connect/certs'))['keys']))" % target("core", "iam"))
+    assert int(exec_python("core", "runtime", code)) >= 1
+
+
+def test_flow_core_to_storage_filer_write_read():
+    url = "http://%s:8888/testbed/flow.txt" % target("core", "storage")
+    code = ("import urllib.request as u;u.urlopen(u.Request('%s',data=b'from-core',method='PUT'));"
+            "print(u.urlopen('%s').read().decode())" % (url, url))
+    assert exec_python("core", "runtime", code) == "from-core"
+
+
+def test_flow_core_to_observability_otlp():
+    assert http_json("core", 8088, "/health/dependencies")["dependencies"]["otlp"] == "ok"
+    assert connect_from("core", "runtime", target("core", "observability"), 4317)
+    code = ("import urllib.request as u,json;print(u.urlopen(u.Request('http://%s:4318/v1/traces',"
+            "data=json.dumps({'resourceSpans':[]}).encode(),headers={'Content-Type':'application/json'},"
+            "method='POST')).status)" % target("core", "observability"))
+    assert exec_python("core", "runtime", code) == "200"
+
+
+def test_flow_worker_to_core_grpc():
+    assert http_json("temporal", 3000, "/health")["dependencies"]["runtime_grpc"] == "ok"
+    assert connect_from("temporal", "worker", target("temporal", "core"), 50051)
+
+
+def test_flow_worker_to_database():
+    assert http_json("temporal", 3000, "/health")["dependencies"]["database"] == "ok"
+    assert connect_from("temporal", "worker", target("temporal", "database"), 5432)
+
+
+def test_flow_iam_to_database():
+    code = ("import os,psycopg2;c=psycopg2.connect(host='%s',dbname='keycloak',user='keycloak',"
+            "password=os.environ['KC_DB_PASSWORD']);k=c.cursor();k.execute('select count(*) from kc_emulator_state');"
+            "print(k.fetchone()[0])" % target("iam", "database"))
+    assert exec_python("iam", "keycloak", code) == "1"
+
+
+def test_flow_promtail_to_loki():
+    assert connect_from("observability", "promtail", "localhost", 3100)
+
+
+def test_flow_prometheus_scrapes_every_pod():
+    targets = http_json("observability", 9090, "/api/v1/targets")["data"]["activeTargets"]
+    jobs = {t["labels"]["job"]: t["health"] for t in targets}
+    for job in ["postgres-exporter", "seaweedfs-master", "seaweedfs-volume", "seaweedfs-filer", "openbao",
+                "aegis-runtime", "temporal", "prometheus"]:
+        assert jobs.get(job) == "up", (job, jobs)
+
+
+def test_flow_grafana_to_its_datasources():
+    for port in (9090, 3100, 16686):
+        assert connect_from("observability", "grafana", "localhost", port), port
+
+
+def test_flow_seal_gateway_to_database():
+    assert http_json("seal_gateway", 8089, "/health/dependencies")["dependencies"]["database"] == "ok"
+    assert connect_from("seal_gateway", "gateway", target("seal_gateway", "database"), 5432)
+
+
+def test_every_dependency_of_core_is_ok():
+    runtime = http_json("core", 8088, "/health/dependencies")["dependencies"]
+    assert {k: v for k, v in runtime.items() if v != "ok" and k != "cortex"} == {}
+
+
+def test_core_host_has_the_approle_env_file_0600():
+    env = host_of("core").file("/etc/%s/core/secrets/openbao-approle.env" % PREFIX)
+    assert env.mode == 0o600 and env.user == "root"
+    lines = env.content_string.splitlines()
+    assert lines[0].startswith("OPENBAO_ROLE_ID=") and lines[1].startswith("OPENBAO_SECRET_ID=")
+
+
+def test_pods_have_boot_units_enabled():
+    for pod in PODS:
+        unit = "pod-%s.service" % pod_name(pod)
+        assert host_of(pod).run("systemctl is-enabled %s", unit).stdout.strip() == "enabled", unit
