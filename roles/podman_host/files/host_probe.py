@@ -112,6 +112,8 @@ def main():
         with open(conf, encoding="utf-8") as handle:
             conf_text = handle.read()
     state = podman_state(network) if podman else {"network_subnet": None, "images": [], "pods": {}, "containers": {}}
+    # Before the health checks start: they hold podman's locks, which a socket-activated service waits for.
+    alive = podman and socket_alive(socket)
     start_health_checks(sorted(name for name, item in state["containers"].items() if item["running"] and name.startswith(prefix)))
     print(json.dumps({
         "podman": podman,
@@ -119,7 +121,7 @@ def main():
         "systemd": os.path.isdir("/run/systemd/system"),
         "nofile": hard_limit("Max open files"),
         "nproc": hard_limit("Max processes"),
-        "socket_alive": podman and socket_alive(socket),
+        "socket_alive": alive,
         "conf": conf_text,
         "files": files_under(config_dir),
         "time": started,
