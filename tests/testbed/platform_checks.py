@@ -101,7 +101,8 @@ def connect_from(pod, container, address, port):
     return result.rc == 0 and "connected" in result.stdout
 
 
-def testbed(*args):
+def run_testbed(*args):
+    """testbed.py ARGS (reboot, stop, start a host); not named test* so that pytest does not collect it."""
     subprocess.run(["python3", TESTBED, *args], check=True, capture_output=True, text=True)
 
 
@@ -115,12 +116,12 @@ def site(*extra, playbook="site.yml"):
     return result.returncode, output, changed
 
 
-def unhealthy_containers(pods, timeout=0):
-    """Containers of these pods that are not healthy, waiting up to timeout seconds for them."""
+def unhealthy_containers(pods, timeout=0, skip=()):
+    """Containers of these pods (but those in skip) that are not healthy, waiting up to timeout seconds for them."""
     deadline = time.time() + timeout
     while True:
-        bad = [container_name(pod, c) for pod in pods for c in CONTAINERS[pod]
-               if host_of(pod).run("podman healthcheck run %s", container_name(pod, c)).rc != 0]
+        bad = [container_name(pod, c) for pod in pods for c in CONTAINERS[pod] if container_name(pod, c) not in skip
+               and host_of(pod).run("podman healthcheck run %s", container_name(pod, c)).rc != 0]
         if not bad or time.time() >= deadline:
             return bad
         time.sleep(5)

@@ -1,18 +1,20 @@
 """Reboots of the host (systemd boots again): the pods come back by the units the boot role wrote, without
 Ansible; OpenBao stays sealed unless the opt-in unseal unit is enabled; a rerun of site.yml unseals it."""
 
-from platform_checks import ALL_HOSTS, PODS, openbao_sealed, site, testbed, unhealthy_containers
+from platform_checks import ALL_HOSTS, PODS, openbao_sealed, site, run_testbed, unhealthy_containers
 
 HOST = ALL_HOSTS[0]
+OPENBAO = "aegis-secrets-openbao"
 
 
-def reboot_and_wait():
-    testbed("reboot", HOST)
-    return unhealthy_containers(PODS, timeout=420)
+def reboot_and_wait(skip=()):
+    run_testbed("reboot", HOST)
+    return unhealthy_containers(PODS, timeout=420, skip=skip)
 
 
 def test_pods_return_after_a_reboot_and_openbao_is_sealed():
-    assert reboot_and_wait() == []
+    # A sealed OpenBao fails its own health check (`bao status` exits 2 while sealed): it runs, sealed.
+    assert reboot_and_wait(skip=[OPENBAO]) == []
     assert openbao_sealed() is True
 
 
@@ -27,7 +29,7 @@ def test_a_rerun_after_the_reboot_unseals_and_changes_nothing_else():
 def test_the_opt_in_unseal_unit_unseals_at_boot():
     rc, output, changed = site("-e", "aegis_boot_unseal_unit=true")
     assert rc == 0, output[-3000:]
-    assert reboot_and_wait() == []
+    assert reboot_and_wait() == []  # OpenBao included: unsealed, it is healthy
     assert openbao_sealed() is False
     rc, output, changed = site("-e", "aegis_boot_unseal_unit=true")
     assert rc == 0, output[-3000:]
