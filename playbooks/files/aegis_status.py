@@ -5,7 +5,7 @@
 
 One `podman pod ps`, one `podman healthcheck run` per running container (in parallel) and, when asked, one
 unauthenticated GET of OpenBao's /v1/sys/health. With --fresh-since (site.yml: the time of its host probe, which
-started every container's health check in the background), a result podman recorded after that time is used
+started every container's health check in the background), a pass podman recorded after that time is used
 instead of running the check again. With --wait, checks that fail are run again, once a second, until they pass
 or the time is up (site.yml starts some pods without waiting for them and waits here for all of them).
 Prints {"pods": [...], "openbao": {...}, "healthy": bool, "lines": [table lines]}.
@@ -34,15 +34,16 @@ def podman_pods():
 
 
 def recorded_since(names, since):
-    """{container: "healthy" | "unhealthy"} for the health checks podman recorded after `since` (epoch seconds)."""
+    """{container: "healthy"} for the health checks podman recorded as passed after `since` (epoch seconds). A
+    recorded failure is not kept: the run may have fixed it since (OpenBao unsealed after the probe's check)."""
     if not names or since is None:
         return {}
     result = subprocess.run(["podman", "inspect", "--format", "json"] + names, capture_output=True, text=True, check=False)
     found = {}
     for item in json.loads(result.stdout or "[]") if result.returncode == 0 else []:
         log = ((item.get("State") or {}).get("Health") or {}).get("Log") or []
-        if log and check_time(log[-1].get("End", "")) >= since:
-            found[item["Name"]] = "healthy" if log[-1].get("ExitCode") == 0 else "unhealthy"
+        if log and check_time(log[-1].get("End", "")) >= since and log[-1].get("ExitCode") == 0:
+            found[item["Name"]] = "healthy"
     return found
 
 
