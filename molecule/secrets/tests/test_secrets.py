@@ -103,3 +103,22 @@ def test_rotation_mints_a_new_secret_id_and_the_old_one_stops_working():
     approle_client()
     with pytest.raises(hvac.exceptions.InvalidRequest):
         hvac.Client(url=URL).auth.approle.login(role_id=old["role_id"], secret_id=old["secret_id"])
+
+
+def test_sealed_without_the_controllers_keys_stops_with_a_message_that_names_them(host):
+    init_file = os.path.join(SECRETS, "init.json")
+    init = stored("init.json")
+    assert host.run("podman restart -t 0 %s-openbao", POD).rc == 0  # a restarted server is sealed
+    os.rename(init_file, init_file + ".away")
+    try:
+        result = converge()
+    finally:
+        os.rename(init_file + ".away", init_file)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "is sealed and no unseal_keys were given" in log and init_file in log, log[-3000:]
+    for secret in [init["root_token"], *init["unseal_keys"]]:
+        assert secret not in log
+    result = converge()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not hvac.Client(url=URL).sys.read_health_status(method="GET")["sealed"]
