@@ -2,9 +2,9 @@
 """Empty hosts to deploy on: privileged containers running systemd, made from a debootstrap'ed Debian.
 
 A host holds what a cloud image holds (python3, systemd as PID 1, apt) and no podman. Podman inside it needs
-three things a plain host does not: the vfs storage driver (overlay on overlay does not work), written into the
-root filesystem as the host's own configuration, and the outer machine's package-access configuration (CA bundle,
-pip, apt, Maven settings), copied in at start as a company's hosts get theirs. Each host keeps its podman storage
+two things a plain host does not: its podman storage on a volume (overlay on the container's own overlay root
+does not work; on the volume it does), the outer machine's package-access configuration (CA bundle, pip, apt,
+Maven settings), copied in at start as a company's hosts get theirs. Each host keeps its podman storage
 in a volume of its own; `podman restart` of a host is a reboot (systemd boots again).
 
 usage:
@@ -30,9 +30,10 @@ NETWORK = PREFIX + "-network"
 SUBNET = "10.213.0.0/24"
 WORK = "/var/tmp/aegis-testbed"  # debootstrap creates device nodes: not under a nodev /tmp
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "ca-certificates"]
-STORAGE_CONF = """# Nested podman: overlay on overlay does not work here.
+STORAGE_CONF = """# Nested podman: the graphroot is on the host's storage volume (ext4 underneath, not the container's own
+# overlay root), where the kernel's overlay works as on a real host.
 [storage]
-driver = "vfs"
+driver = "overlay"
 runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"
 """

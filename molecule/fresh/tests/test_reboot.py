@@ -31,6 +31,4 @@ def test_the_opt_in_unseal_unit_unseals_at_boot():
     assert rc == 0, output[-3000:]
     assert reboot_and_wait() == []  # OpenBao included: unsealed, it is healthy
     assert openbao_sealed() is False
-    rc, output, changed = site("-e", "aegis_boot_unseal_unit=true")
-    assert rc == 0, output[-3000:]
 
