@@ -272,8 +272,12 @@ class OpenBaoClient:
                 if _is_refused(reason) and attempt <= self.connect_retries:
                     time.sleep(self.retry_delay)
                     continue
+                if isinstance(reason, (socket.timeout, TimeoutError)) and self._read_again(method, attempt):
+                    continue
                 raise self._fail(self._connection_message(reason, method, path, attempt))
             except (socket.timeout, TimeoutError):
+                if self._read_again(method, attempt):
+                    continue
                 raise self._fail("cannot reach OpenBao at %s: %s /v1/%s timed out after %ss; check the url and that "
                                  "the server answers, or raise timeout" % (self.url, method, path, self.timeout))
             except ConnectionError as exc:
@@ -281,6 +285,12 @@ class OpenBaoClient:
                     time.sleep(self.retry_delay)
                     continue
                 raise self._fail(self._connection_message(exc, method, path, attempt))
+
+    @staticmethod
+    def _read_again(method: str, attempt: int) -> bool:
+        """A read that timed out is asked once more: it changes nothing, and a server busy for a moment (a
+        neighbour pod starting on the same cores) answers the second time. A write is never repeated."""
+        return method == "GET" and attempt == 1
 
     def _connection_message(self, reason: t.Any, method: str, path: str, attempt: int) -> str:
         if _is_refused(reason):

@@ -216,17 +216,52 @@ def test_client_retries_refused_connections_a_bounded_number_of_times(monkeypatc
                                  "server runs and that url (scheme, host, port) is right" % url)
 
 
-def test_client_timeout_message(httpserver):
+def wait_for_log(httpserver, entries):
+    deadline = time.monotonic() + 4  # let slow handlers finish, so their log entries do not leak into other tests
+    while len(httpserver.log) < entries and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_client_timeout_message_after_one_more_read(httpserver):
     def slow(_request):
         time.sleep(1.5)
         return Response("{}", status=200)
 
     httpserver.expect_request("/v1/slow").respond_with_handler(slow)
+    client = client_for(httpserver, timeout=1)
     with pytest.raises(OpenBaoError, match=r"timed out after 1s; check the url"):
-        client_for(httpserver, timeout=1).read("slow")
-    deadline = time.monotonic() + 3  # let the slow handler finish, so its log entry does not leak into other tests
-    while not httpserver.log and time.monotonic() < deadline:
-        time.sleep(0.05)
+        client.read("slow")
+    assert client.requests == 2
+    wait_for_log(httpserver, 2)
+
+
+def test_client_reads_again_once_after_a_timeout(httpserver):
+    calls = []
+
+    def slow_first(_request):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(1.5)
+        return Response(json.dumps({"data": {"ok": True}}), status=200, content_type="application/json")
+
+    httpserver.expect_request("/v1/busy").respond_with_handler(slow_first)
+    client = client_for(httpserver, timeout=1)
+    assert client.read("busy") == {"data": {"ok": True}}
+    assert client.requests == 2
+    wait_for_log(httpserver, 2)
+
+
+def test_client_never_repeats_a_write_that_timed_out(httpserver):
+    def slow(_request):
+        time.sleep(1.5)
+        return Response("{}", status=200)
+
+    httpserver.expect_request("/v1/slow", method="POST").respond_with_handler(slow)
+    client = client_for(httpserver, timeout=1)
+    with pytest.raises(OpenBaoError, match=r"POST /v1/slow timed out"):
+        client.request("POST", "slow", {"a": 1})
+    assert client.requests == 1
+    wait_for_log(httpserver, 1)
 
 
 def test_connection_argument_spec_token_is_no_log_with_env_fallback():
