@@ -13,6 +13,7 @@ usage:
   testbed.py reboot|stop|start NAME   reboot, power off, power on a host (waits for systemd where it boots)
   testbed.py down [NAME ...]          remove these hosts and their storage (no names: the whole test bed)
 """
+import fcntl
 import glob
 import hashlib
 import json
@@ -89,6 +90,9 @@ def rootfs(suite):
     os.makedirs(os.path.join(root, "etc/containers"), exist_ok=True)
     with open(os.path.join(root, "etc/containers/storage.conf"), "w", encoding="utf-8") as handle:
         handle.write(STORAGE_CONF)
+    # Podman configures the host's network before systemd starts and nothing inside manages it: trixie's enabled
+    # systemd-networkd-wait-online would hold network-online.target (and every pod unit) for its 2 min timeout.
+    os.symlink("/dev/null", os.path.join(root, "etc/systemd/system/systemd-networkd-wait-online.service"))
     for path in ["etc/machine-id", "var/lib/dbus/machine-id"]:
         if os.path.exists(os.path.join(root, path)):
             os.unlink(os.path.join(root, path))
@@ -124,8 +128,12 @@ def copy_access_configuration(container):
 
 
 def up(name, suite, address):
-    rootfs(suite)
-    ensure_network()
+    # Scenarios run side by side: one of them builds a release's root filesystem and the network, the others wait.
+    os.makedirs(WORK, exist_ok=True)
+    with open(os.path.join(WORK, "lock"), "w", encoding="utf-8") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        rootfs(suite)
+        ensure_network()
     container = host_name(name)
     podman("rm", "--force", "--time", "0", container, check=False)
     podman("run", "--detach", "--privileged", "--systemd=always", "--name", container, "--hostname", name,
