@@ -16,6 +16,9 @@ import os
 
 SPEC_LABEL = "io.aegis.spec"
 SPEC_JSON_LABEL = "io.aegis.spec-json"
+# Every container logs to files (podman's k8s-file driver), whatever podman's default is: on hosts with systemd
+# that default is journald, which leaves no userdata/ctr.log for Promtail to tail.
+LOG_DRIVER = "k8s-file"
 
 
 def digest(obj: object) -> str:
@@ -63,7 +66,9 @@ def pod_settings(params: dict) -> dict:
 def container_settings(spec: dict) -> dict:
     """The container settings that end up in its digest; None and empty values are left out."""
     keys = ("image", "command", "entrypoint", "env", "mounts", "user", "workdir", "healthcheck", "restart_policy")
-    return {key: spec[key] for key in keys if spec.get(key) not in (None, [], {}, "")}
+    settings = {key: spec[key] for key in keys if spec.get(key) not in (None, [], {}, "")}
+    settings["log_driver"] = LOG_DRIVER
+    return settings
 
 
 def file_digests(mounts: list, managed: dict) -> dict:
@@ -114,6 +119,7 @@ def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: d
             "--restart", spec.get("restart_policy") or "always",
             "--label", "%s=%s" % (SPEC_LABEL, spec_digest),
             "--label", "%s=%s" % (SPEC_JSON_LABEL, json.dumps(container_settings(spec), sort_keys=True))]
+    args += ["--log-driver", LOG_DRIVER]
     for key, value in sorted((spec.get("env") or {}).items()):
         args += ["--env", "%s=%s" % (key, value)]
     for variable, secret in sorted((env_secrets or {}).items()):
@@ -131,6 +137,14 @@ def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: d
     args.append(spec["image"])
     args += [str(word) for word in spec.get("command") or []]
     return args
+
+
+def create_volume_args(volume: str, owner=None) -> list:
+    """`podman volume create` arguments; owner: uid (and gid) of the new volume's directory."""
+    args = ["volume", "create"]
+    if owner is not None:
+        args += ["--opt", "o=uid=%d,gid=%d" % (int(owner), int(owner))]
+    return args + [volume]
 
 
 def create_pod_args(params: dict, pod_digest: str) -> list:
@@ -239,6 +253,7 @@ ARGUMENT_SPEC = dict(
     )),
     secret_files=dict(type="dict", default={}, no_log=True),
     file_owners=dict(type="dict", default={}),
+    volume_owners=dict(type="dict", default={}),
     secret_env=dict(type="dict", default={}, no_log=True),
     containers=dict(type="list", elements="dict", default=[], options=dict(
         name=dict(type="str", required=True),

@@ -88,6 +88,13 @@ options:
         (the group is set to the same id).
     type: dict
     default: {}
+  volume_owners:
+    description:
+      - Numeric owner of named volumes, as a mapping of volume name to uid, for volumes a container writes as a
+        non-root user its image does not give the mount point to (the group is set to the same id). Applied
+        when the volume is created (C(podman volume create --opt o=uid=N,gid=N)); an existing volume is left as it is.
+    type: dict
+    default: {}
   containers:
     description: The containers of the pod.
     type: list
@@ -402,7 +409,7 @@ def main():
     for spec in params["containers"]:
         for volume in pod_spec.named_volumes([spec]):
             if podman.run(["volume", "exists", volume], check=False)[0] != 0:
-                podman.run(["volume", "create", volume])
+                podman.run(pod_spec.create_volume_args(volume, params["volume_owners"].get(volume)))
                 actions.append("volume %s created" % volume)
                 changed = True
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -226,6 +227,13 @@ def test_flow_iam_to_database():
 
 def test_flow_promtail_to_loki():
     assert connect_from("observability", "promtail", "localhost", 3100)
+
+
+def test_promtail_ships_the_containers_logs():
+    # On hosts with systemd podman logs to journald unless told otherwise, and Promtail finds no ctr.log to tail.
+    query = urllib.parse.urlencode({"query": '{job="podman"}', "limit": 5})
+    streams = http_json("observability", 3100, "/loki/api/v1/query_range?" + query)["data"]["result"]
+    assert streams, "Loki holds no container log line"
 
 
 def test_flow_prometheus_scrapes_every_pod():

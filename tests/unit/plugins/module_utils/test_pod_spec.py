@@ -137,3 +137,17 @@ def test_probe_verdict_sends_every_difference_to_the_module():
     assert pod_spec.converged_in_probe(_validated(force_recreate=True), _probe_of(params)) is None
     assert pod_spec.converged_in_probe(_validated(state="absent"), _probe_of(params)) is None
     assert pod_spec.converged_in_probe(params, dict(_probe_of(params), pods={})) is None
+
+
+def test_containers_log_to_files_whatever_podman_defaults_to():
+    # Promtail tails <storage>/*/userdata/ctr.log; on systemd hosts podman's default driver (journald) writes none.
+    args = pod_spec.create_container_args("aegis-database", SPEC, "d1")
+    assert args[args.index("--log-driver") + 1] == "k8s-file"
+    assert pod_spec.container_settings(SPEC)["log_driver"] == "k8s-file"
+
+
+def test_volume_owned_by_the_user_the_image_runs_as():
+    # OpenBao (uid 100) and aegis-runtime (uid 10000) drop root before writing; a new volume is root's.
+    assert pod_spec.create_volume_args("aegis-openbao-data", 100) == [
+        "volume", "create", "--opt", "o=uid=100,gid=100", "aegis-openbao-data"]
+    assert pod_spec.create_volume_args("aegis-pg-data") == ["volume", "create", "aegis-pg-data"]

@@ -7,7 +7,8 @@ deployment probes, and checks every configured dependency for real (PostgreSQL S
 AppRole login, Keycloak discovery and client-credentials grant, TCP/HTTP reachability of the rest), reporting
 them in the /health body. A dependency that is down never makes /health non-200.
 
-Python 3 standard library only.
+It reads what the real images of release 0.15.0-pre-alpha read, and refuses to start where they would
+(real_interface.py). Python 3 standard library and PyYAML (Debian's python3-yaml).
 """
 import base64
 import hashlib
@@ -30,6 +31,8 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import real_interface
+
 VERSION = "0.1"
 CACHE_SECONDS = 5.0        # a dependency is rechecked at most this often
 HEALTH_BUDGET = 3.0        # /health never waits longer than this for checks
@@ -38,19 +41,15 @@ MAX_SCRAM_ITERATIONS = 1_000_000
 NOT_CONFIGURED = "not configured"
 
 MODES = {
-    # mode: (service name, {listener: (env var, default port)}, dependencies always listed)
+    # mode: (service name, dependencies always listed)
     "runtime": ("aegis-runtime",
-                {"http": ("AEGIS_HTTP_PORT", 8088), "grpc": ("AEGIS_GRPC_PORT", 50051),
-                 "nfs": ("AEGIS_NFS_PORT", 2049), "metrics": ("AEGIS_METRICS_PORT", 9091)},
-                ["database", "temporal", "openbao", "keycloak", "storage", "otlp", "cortex", "seal_key", "config"]),
-    "temporal-worker": ("aegis-temporal-worker",
-                        {"http": ("AEGIS_HTTP_PORT", 3000), "metrics": ("AEGIS_METRICS_PORT", 0)},
-                        ["temporal", "database", "runtime_grpc"]),
-    "seal-gateway": ("aegis-seal-gateway",
-                     {"http": ("AEGIS_HTTP_PORT", 8089), "grpc": ("AEGIS_GRPC_PORT", 50055),
-                      "metrics": ("AEGIS_METRICS_PORT", 0)},
-                     ["database"]),
+                ["database", "temporal", "openbao", "keycloak", "storage", "otlp", "cortex", "seal_key", "config", "data"]),
+    "temporal-worker": ("aegis-temporal-worker", ["temporal", "database", "runtime_grpc"]),
+    "seal-gateway": ("aegis-seal-gateway", ["database"]),
 }
+# aegis-runtime's image starts as root and its entrypoint drops to user aegis (0.15.0-pre-alpha
+# docker/runtime-entrypoint.sh); the other two run as root.
+RUNTIME_UID = 10000
 
 _LOG_LOCK = threading.Lock()
 _SECRETS = set()  # values scrubbed from every log line and reported error
@@ -537,15 +536,22 @@ def rsa_key_bits(pem_text):
     return n.bit_length()
 
 
-def check_seal_key(path, deadline):
-    try:
-        with open(path, "r", encoding="ascii", errors="replace") as handle:
-            text = handle.read(65536)
-    except OSError as exc:
-        raise CheckError("cannot read %s: %s" % (path, reason(exc))) from None
+def check_seal_key(text, deadline):
+    """AEGIS_SEAL_PRIVATE_KEY: the PEM text itself."""
     bits = rsa_key_bits(text)
     if bits < 2048:
         raise CheckError("RSA key has %d bits, need at least 2048" % bits)
+    return "ok"
+
+
+def check_writable(directory, deadline):
+    probe = os.path.join(directory, ".aegis-standin-write-check")
+    try:
+        with open(probe, "w", encoding="ascii") as handle:
+            handle.write("ok")
+        os.remove(probe)
+    except OSError as exc:
+        raise CheckError("cannot write %s as uid %d: %s" % (directory, os.getuid(), reason(exc))) from None
     return "ok"
 
 
@@ -611,24 +617,22 @@ def build_checks(env, mode):
     if otlp:
         checks["otlp"] = lambda deadline: check_tcp(otlp, 4317, deadline)
     runtime_grpc = _first(env, "AEGIS_RUNTIME_GRPC_URL")
-    if runtime_grpc:
+    if runtime_grpc and "://" in runtime_grpc:
+        checks["runtime_grpc"] = lambda deadline: _fail("AEGIS_RUNTIME_GRPC_URL=%s is no host:port target" % runtime_grpc)
+    elif runtime_grpc:
         checks["runtime_grpc"] = lambda deadline: check_tcp(runtime_grpc, 50051, deadline)
     cortex = _first(env, "CORTEX_GRPC_URL")
     if cortex:
         checks["cortex"] = lambda deadline: check_tcp(cortex, None, deadline)
     if mode == "runtime":
-        key = _first(env, "SEAL_PRIVATE_KEY_PATH")
-        if key:
-            checks["seal_key"] = lambda deadline: check_seal_key(key, deadline)
-        files = []
-        for variable, default in (("AEGIS_CONFIG_PATH", "/app/config/aegis-config.yaml"),
-                                  ("AEGIS_RUNTIME_REGISTRY_PATH", "/app/config/runtime-registry.yaml")):
-            path = _first(env, variable) or (default if os.path.exists(default) else "")
-            if path:
-                files.append(path)
+        pem = env.get("SEAL_KEY_PEM")
+        if pem:
+            checks["seal_key"] = lambda deadline: check_seal_key(pem, deadline)
+        files = env.get("CONFIG_FILES") or []
         if files:
             checks["config"] = lambda deadline: check_files(files, deadline)
-    ordered = {name: checks.pop(name, None) for name in MODES[mode][2]}
+        checks["data"] = lambda deadline: check_writable("/app/data", deadline)
+    ordered = {name: checks.pop(name, None) for name in MODES[mode][1]}
     ordered.update(checks)
     return ordered
 
@@ -726,6 +730,8 @@ def make_handler(app, listener):
                 return self._send(501, json.dumps({"error": "not implemented by the AEGIS stand-in"}) + "\n",
                                   "application/json")
             verbose = params.get("verbose", ["0"])[0].lower() not in ("", "0", "false", "no")
+            if app.mode == "seal-gateway" and path == "/" and not app.ui_enabled:
+                return self._send(404, "", "text/plain; charset=utf-8")
             if app.mode == "seal-gateway" and (path == "/" or (path == "/health" and not verbose)):
                 return self._send(200, "ok", "text/plain; charset=utf-8")
             if path in ("/health", "/health/dependencies"):
@@ -804,26 +810,24 @@ def resolve_mode(argv, env):
     return mode
 
 
-def listen_ports(mode, env):
-    ports = {}
-    for listener, (variable, default) in MODES[mode][1].items():
-        value = (env.get(variable) or "").strip()
-        try:
-            port = int(value) if value else default
-        except ValueError:
-            raise SystemExit("aegis-standin: %s=%r is not a port number" % (variable, value)) from None
-        if not 0 <= port <= 65535:
-            raise SystemExit("aegis-standin: %s=%d is out of range" % (variable, port))
-        if port:
-            ports[listener] = port
-    return ports
+# Stand-in knobs the real images do not read: passed on to the checks as they are.
+KNOBS = ("KEYCLOAK_CLIENT_ID", "KEYCLOAK_CLIENT_SECRET", "OPENBAO_KV_CHECK_PATH", "OPENBAO_APPROLE_MOUNT",
+         "OPENBAO_NAMESPACE", "AEGIS_LISTEN_ADDRESS")
+
+
+def checks_env(settings, env):
+    """The checks' inputs: what the real interface yielded, plus the stand-in's own knobs."""
+    merged = {key: value for key, value in settings.items() if key != "ports"}
+    merged.update({key: env[key] for key in KNOBS if env.get(key)})
+    return merged
 
 
 class App:
-    def __init__(self, mode, env, ports=None):
+    def __init__(self, mode, env, ports):
         self.mode = mode
         self.service = MODES[mode][0]
-        self.ports = listen_ports(mode, env) if ports is None else dict(ports)
+        self.ports = {listener: port for listener, port in ports.items() if port is not None}  # 0: any free port
+        self.ui_enabled = env.get("UI_ENABLED", True)
         self.host = (env.get("AEGIS_LISTEN_ADDRESS") or "0.0.0.0").strip()
         self.deps = Dependencies(build_checks(env, mode))
         self.lock = threading.Lock()
@@ -902,7 +906,16 @@ def main(argv=None, env=None):
         print(__doc__)
         return 0
     mode = resolve_mode(argv, env)
-    app = App(mode, env)
+    if mode == "runtime" and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(RUNTIME_UID)
+        os.setuid(RUNTIME_UID)
+    try:
+        settings = real_interface.READERS[mode](env)
+    except real_interface.Refused as exc:
+        log("%s would not start: %s" % (MODES[mode][0], scrub(exc)))
+        return 1
+    app = App(mode, checks_env(settings, env), settings["ports"])
 
     def on_signal(signum, frame):
         log("%s received, stopping" % signal.Signals(signum).name)
