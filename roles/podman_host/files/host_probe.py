@@ -79,8 +79,9 @@ def podman_state(network):
     return {
         "network_subnet": ",".join(item["subnet"] for item in networks[0].get("subnets") or []) if networks else None,
         # Only what the images role and the pod action read: every task of the play carries these facts.
-        "images": [{"Id": image["Id"], "Names": image.get("Names") or [], "Labels": image.get("Labels") or {}}
-                   for image in images],
+        # Names with the repo digests, so that an image pinned by digest (name@sha256:...) counts as present.
+        "images": [{"Id": image["Id"], "Names": (image.get("Names") or []) + (image.get("RepoDigests") or []),
+                    "Labels": image.get("Labels") or {}} for image in images],
         "pods": {pod["Name"]: {"digest": (pod.get("Labels") or {}).get(SPEC_LABEL)} for pod in pods},
         "containers": {
             item["Names"][0]: {"pod": item.get("PodName") or "", "digest": (item.get("Labels") or {}).get(SPEC_LABEL),

@@ -655,7 +655,7 @@ def test_process_sigterm_and_no_secrets_in_logs():
 # the built image (opt-in: AEGIS_STANDIN_IMAGE_TEST=1; the image is built by the images role or by hand)
 
 
-IMAGE = os.environ.get("AEGIS_STANDIN_IMAGE", "localhost/aegis-standin-aegis:0.1")
+IMAGE = os.environ.get("AEGIS_STANDIN_IMAGE", "localhost/aegis-standin-aegis:0.15.0-pre-alpha")
 
 
 @pytest.mark.skipif(os.environ.get("AEGIS_STANDIN_IMAGE_TEST") != "1", reason="set AEGIS_STANDIN_IMAGE_TEST=1")
