@@ -55,7 +55,11 @@ def test_volume_socket_key_and_config_mounts(host):
     assert mounts["/app/secrets/seal-private-key.pem"]["RW"] is False
     assert host.file("/etc/aegistest/core/secrets/seal-private-key.pem").mode == 0o600
     assert "BEGIN" in host.file("/etc/aegistest/core/secrets/seal-private-key.pem").content_string
-    assert host.file("/etc/aegistest/core/aegis-config.yaml").contains("aegistest-network")
+    config = host.file("/etc/aegistest/core/aegis-config.yaml").content_string
+    assert "kind: NodeConfig" in config and "env:AEGIS_DATABASE_URL" in config
+    # The runtime (uid 10000) owns its SEAL key and its data volume (aegis-runtime 0.15.0-pre-alpha drops root).
+    assert host.file("/etc/aegistest/core/secrets/seal-private-key.pem").uid == 10000
+    assert host.run("podman volume inspect --format '{{.UID}}' aegistest-runtime-data").stdout.strip() == "10000"
 
 
 def test_podman_socket_answers_inside_the_pod(host):
