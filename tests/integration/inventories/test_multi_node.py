@@ -36,17 +36,18 @@ def test_each_host_runs_the_pods_its_groups_place_there(settings):
 
 
 def test_core_reaches_other_hosts_by_address_and_its_own_host_by_pod_name(settings):
-    env = settings[APP]["core_env"]
+    env, config = settings[APP]["core_env"], settings[APP]["core_config"]
     assert settings[APP]["core_database_url"] == "postgres://aegis:***@192.0.2.21:5432/aegis"
-    assert env["OPENBAO_ADDR"] == "http://192.0.2.21:8200"
-    assert env["AEGIS_STORAGE_URL"] == "http://192.0.2.21:8888"
+    assert config["secrets"]["backend"]["address"] == "http://192.0.2.21:8200"
+    assert config["storage"]["seaweedfs"]["filer_url"] == "http://192.0.2.21:8888"
     assert env["AEGIS_OTLP_ENDPOINT"] == "http://192.0.2.23:4317"
     assert env["KEYCLOAK_URL"] == "http://aegis-iam:8180"
-    assert env["TEMPORAL_ADDRESS"] == "aegis-temporal:7233"
+    assert config["iam"]["realms"][0]["issuer_url"] == "http://aegis-iam:8180/realms/aegis-system"
+    assert config["temporal"]["address"] == "aegis-temporal:7233"
 
 
 def test_temporal_and_iam_use_the_database_host(settings):
-    assert settings[APP]["worker_env"]["AEGIS_RUNTIME_GRPC_URL"] == "http://aegis-core:50051"
+    assert settings[APP]["worker_env"]["AEGIS_RUNTIME_GRPC_URL"] == "aegis-core:50051"
     assert settings[APP]["iam_env"]["KC_DB_URL"] == "jdbc:postgresql://192.0.2.21:5432/keycloak"
     assert settings[APP]["seal_gateway_database_url"] == "postgres://seal_gateway:***@192.0.2.21:5432/seal_gateway"
 
