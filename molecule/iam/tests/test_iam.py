@@ -1,9 +1,16 @@
-"""Verify the iam pod (Keycloak stand-in locally): health, the aegis-system realm as python-keycloak reads it,
-client secrets in OpenBao KV, OpenBao's OIDC auth, and realm state surviving a pod recreate (it is in PostgreSQL)."""
+"""Verify the iam pod (real Keycloak 24): health, the aegis-system realm as python-keycloak reads it, client
+secrets in OpenBao KV, a person's OIDC login to OpenBao through client aegis-openbao, and realm state surviving a
+pod recreate (it is in PostgreSQL)."""
 
+import html
+import http.cookiejar
 import json
 import os
+import re
+import socket
 import subprocess
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import hvac
@@ -77,6 +84,50 @@ def test_openbao_oidc_auth_points_at_the_realm():
     assert config["oidc_client_id"] == "aegis-openbao"
     auth_url = bao().write("auth/oidc/oidc/auth_url", role="default", redirect_uri="http://localhost:8250/oidc/callback")
     assert auth_url["data"]["auth_url"].startswith("http://aegistest-iam:8180/realms/aegis-system/protocol/openid-connect/auth")
+
+
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows Keycloak's own redirects; stops at the one that hands the code to OpenBao's callback."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if newurl.startswith(REDIRECT):
+            raise urllib.error.HTTPError(newurl, code, msg, headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+REDIRECT = "http://localhost:8250/oidc/callback"
+
+
+def test_a_person_logs_in_to_openbao_through_keycloak(host, monkeypatch):
+    password = "Molecule-Person-Pw-5150"
+    admin().create_user({"username": "molecule-person", "enabled": True, "email": "person@aegis.example",
+                         "emailVerified": True, "firstName": "Molecule", "lastName": "Person",
+                         "credentials": [{"type": "password", "value": password, "temporary": False}]},
+                        exist_ok=True)
+    auth_url = bao().write("auth/oidc/oidc/auth_url", role="default", redirect_uri=REDIRECT)["data"]["auth_url"]
+    # The browser must reach Keycloak by the URL OpenBao uses (the issuer of the tokens is the URL the browser
+    # logged in at; OpenBao refuses another one): here a machine on the platform network, resolving the pod name.
+    infra = host.check_output("podman pod inspect aegistest-iam --format '{{.InfraContainerID}}'")
+    address = host.check_output("podman inspect %s --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'",
+                                infra)
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda name, *rest, **kw: resolve(
+        address if name == "aegistest-iam" else name, *rest, **kw))
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                          _KeepRedirects())
+    page = browser.open(auth_url, timeout=30).read().decode()
+    action = html.unescape(re.search(r'<form id="kc-form-login"[^>]* action="([^"]+)"', page).group(1))
+    form = urllib.parse.urlencode({"username": "molecule-person", "password": password}).encode()
+    try:
+        browser.open(action, data=form, timeout=30)
+        raise AssertionError("Keycloak did not redirect to OpenBao's callback")
+    except urllib.error.HTTPError as redirect:
+        callback = urllib.parse.parse_qs(urllib.parse.urlsplit(redirect.url).query)
+    query = urllib.parse.urlencode({"state": callback["state"][0], "code": callback["code"][0]})
+    with urllib.request.urlopen("http://127.0.0.2:8200/v1/auth/oidc/oidc/callback?" + query, timeout=30) as answer:
+        login = json.load(answer)["auth"]
+    assert login["client_token"] and "default" in login["policies"]
+    assert login["metadata"]["role"] == "default"
 
 
 def test_realm_and_secrets_survive_pod_recreate(host):

@@ -1,66 +1,87 @@
-"""Helpers for the keycloak_realm integration tests: emulator access and running the module via ansible-playbook."""
+"""Helpers for the keycloak_realm integration tests: the real server, its request record, reads of its state
+through the admin API (not recorded), and running the module via ansible-playbook."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import pathlib
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from typing import Any, Dict, List, Optional
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-# The emulator is the iam pod's local stand-in image; its source lives in that build context.
-sys.path.insert(0, str(ROOT / "roles" / "images" / "files" / "containerfiles" / "standin_keycloak"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from keycloak_emulator import Keycloak, RunningEmulator, start_in_thread  # noqa: E402
-
 import aegis_system  # noqa: E402
+from kc_server import ROOT, Keycloak, RecordingProxy  # noqa: E402
 
 ADMIN_USER = "admin"
-ADMIN_PASSWORD = "Emu-Admin-Pw-4242"
+ADMIN_PASSWORD = "Kc-Admin-Pw-4242"
 VENV = ROOT / ".venv" / "bin"
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
 
-class Emu:
-    """The running emulator plus helpers to read its request log and save/restore its state."""
+class Server:
+    """Real Keycloak behind the recording proxy. ``url`` is what the module talks to (recorded); ``api`` reads
+    and changes the server directly, as a person with the admin console would (not recorded)."""
 
-    def __init__(self, running: RunningEmulator) -> None:
-        self.running = running
-        self.emulator = running.emulator
-        self.url = running.url
+    def __init__(self, keycloak: Keycloak, proxy: RecordingProxy) -> None:
+        self.keycloak = keycloak
+        self.proxy = proxy
+        self.url = proxy.url
+        self.created: Dict[str, Any] = {}
 
     def clear_requests(self) -> None:
-        with self.emulator.lock:
-            self.emulator.requests.clear()
+        self.proxy.clear()
 
     def requests(self) -> List[Dict[str, Any]]:
-        with self.emulator.lock:
-            return [dict(r) for r in self.emulator.requests]
+        return self.proxy.seen()
 
     def writes(self) -> List[Dict[str, Any]]:
         """Admin API writes (the token POST is not a write to the realm)."""
         return [r for r in self.requests() if r["method"] in WRITE_METHODS and r["path"].startswith("/admin/")]
 
-    def save_state(self) -> Dict[str, Any]:
-        with self.emulator.lock:
-            return copy.deepcopy(self.emulator.keycloak.state)
+    def token(self) -> str:
+        data = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli",
+                                       "username": ADMIN_USER, "password": ADMIN_PASSWORD}).encode()
+        with urllib.request.urlopen(self.keycloak.url + "/realms/master/protocol/openid-connect/token",
+                                    data=data, timeout=30) as response:
+            return json.loads(response.read())["access_token"]
 
-    def restore_state(self, state: Dict[str, Any]) -> None:
-        with self.emulator.lock:
-            self.emulator.keycloak = Keycloak(copy.deepcopy(state))
-            self.emulator.config.update({"token_lifespan": None, "token_max_uses": None})
-            self.emulator.requests.clear()
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """One admin API call straight to the server; None for 404."""
+        request = urllib.request.Request(
+            self.keycloak.url + "/admin/realms" + path, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": "Bearer " + self.token(), "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                location = response.headers.get("Location") or ""
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return None
+            raise AssertionError("%s %s: HTTP %s %s" % (method, path, err.code, err.read()[:500]))
+        return json.loads(raw) if raw else location.rsplit("/", 1)[-1]
 
-    def realm(self, name: str) -> Dict[str, Any]:
-        return self.emulator.keycloak.state["realms"][name]
+    def drop_realm(self, realm: str) -> None:
+        if self.api("GET", "/" + realm) is not None:
+            self.api("DELETE", "/" + realm)
+
+    def realm_exists(self, realm: str) -> bool:
+        return self.api("GET", "/" + realm) is not None
+
+    def snapshot(self, realm: str) -> Dict[str, Any]:
+        """Everything a check-mode run must leave as it was: the realm export and its users."""
+        export = self.api("POST", "/%s/partial-export?exportClients=true&exportGroupsAndRoles=true" % realm)
+        return {"export": export, "users": self.api("GET", "/%s/users?briefRepresentation=false" % realm)}
 
 
-def auth_args(emu: Emu, **overrides: Any) -> Dict[str, Any]:
-    args = {"auth_keycloak_url": emu.url, "auth_username": ADMIN_USER, "auth_password": ADMIN_PASSWORD}
+def auth_args(server: Server, **overrides: Any) -> Dict[str, Any]:
+    args = {"auth_keycloak_url": server.url, "auth_username": ADMIN_USER, "auth_password": ADMIN_PASSWORD}
     args.update(overrides)
     return args
 
@@ -96,7 +117,7 @@ class ModuleRunner:
         proc = subprocess.run(
             [str(VENV / "ansible-playbook"), "-i", "localhost,", "-c", "local",
              "-e", "ansible_python_interpreter=%s" % (VENV / "python"), str(playbook)],
-            cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=120)
+            cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300)
         self.last_stdout = proc.stdout
         try:
             report = json.loads(proc.stdout)
@@ -106,8 +127,8 @@ class ModuleRunner:
         return [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]]
 
 
-def full_args(emu: Emu, **changes: Any) -> Dict[str, Any]:
-    args = dict(auth_args(emu), **aegis_system.description())
+def full_args(server: Server, **changes: Any) -> Dict[str, Any]:
+    args = dict(auth_args(server), **aegis_system.description())
     args.update(changes)
     return args
 
@@ -116,5 +137,10 @@ def client_entry(args: Dict[str, Any], client_id: str) -> Dict[str, Any]:
     return next(c for c in args["clients"] if c["client_id"] == client_id)
 
 
-def find_client(emu: Emu, realm: str, client_id: str) -> Optional[Dict[str, Any]]:
-    return next((c for c in emu.realm(realm)["clients"].values() if c["clientId"] == client_id), None)
+def find_client(server: Server, realm: str, client_id: str) -> Optional[Dict[str, Any]]:
+    found = server.api("GET", "/%s/clients?clientId=%s" % (realm, urllib.parse.quote(client_id)))
+    return found[0] if found else None
+
+
+def find_user(server: Server, realm: str, username: str) -> Dict[str, Any]:
+    return server.api("GET", "/%s/users?exact=true&username=%s" % (realm, urllib.parse.quote(username)))[0]
