@@ -62,7 +62,8 @@ def free_port() -> int:
 
 
 class Keycloak:
-    """`kc.sh start-dev` (its own H2 file store under a throw-away directory) on a free loopback port."""
+    """`kc.sh start-dev` on a free loopback port, with its H2 store in this session's own directory (the dev
+    default keeps it inside the shared distribution, where one session's realms would meet the next)."""
 
     def __init__(self, admin_user: str, admin_password: str, workdir: pathlib.Path) -> None:
         home = distribution()
@@ -75,7 +76,8 @@ class Keycloak:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [str(home / "bin" / "kc.sh"), "start-dev", "--http-port=%d" % self.port, "--http-host=127.0.0.1",
-             "--db-url-database=%s" % (data / "keycloakdb"), "--log-level=warn"],
+             "--db=dev-file", "--db-url=jdbc:h2:file:%s;NON_KEYWORDS=VALUE" % (data / "keycloakdb"),
+             "--log-level=warn"],
             env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.start_seconds = self._wait()
 
