@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 
-def port_errors(ports: dict, pod: str = "the pod") -> list:
+def port_errors(ports: dict, pod: str = "the pod", published: bool = False) -> list:
     """ports: {variable name: value}. Returns messages naming the variables: values that are not whole numbers in
-    1-65535, and variables that claim the same port (the containers of a pod share one network namespace)."""
+    1-65535, and variables that claim the same port (the containers of a pod share one network namespace; with
+    published=True the ports are host ports, each published once)."""
     errors = []
     claimed = {}
     for name, value in ports.items():
@@ -17,10 +18,11 @@ def port_errors(ports: dict, pod: str = "the pod") -> list:
             errors.append("%s must be a port number in 1-65535, got %r" % (name, value))
             continue
         claimed.setdefault(int(text), []).append(name)
+    clash = ("all publish host port %d, but %s can publish each host port once on aegis_bind_address" if published
+             else "all claim port %d, but the containers of %s share one network namespace")
     for port, names in sorted(claimed.items()):
         if len(names) > 1:
-            errors.append("%s all claim port %d, but the containers of %s share one network namespace"
-                          % (" and ".join(names), port, pod))
+            errors.append(("%s " + clash) % (" and ".join(names), port, pod))
     return errors
 
 

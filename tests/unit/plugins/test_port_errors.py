@@ -14,3 +14,10 @@ def test_collisions_name_every_variable_and_the_pod():
     errors = port_errors({"loki_grpc_port": 9095, "promtail_grpc_port": "9095", "other": 1}, pod="aegis-observability")
     assert errors == ["loki_grpc_port and promtail_grpc_port all claim port 9095, but the containers of "
                       "aegis-observability share one network namespace"]
+
+
+def test_published_ports_clash_as_host_ports_and_strings_count_as_numbers():
+    errors = port_errors({"grafana_port": "3000", "loki_port": 3000, "ok_port": "3100"}, pod="aegis-observability",
+                         published=True)
+    assert errors == ["grafana_port and loki_port all publish host port 3000, but aegis-observability can publish "
+                      "each host port once on aegis_bind_address"]
