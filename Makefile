@@ -24,7 +24,13 @@ $(BIN)/.stamp: requirements.txt
 
 setup: $(BIN)/.stamp .collections/.stamp
 
+# Keycloak's distribution comes from Maven Central through this machine's mvn (the local image, the integration
+# tests' real Keycloak on Java): Debian's maven brings both when either is missing.
+MAVEN := command -v mvn >/dev/null && command -v java >/dev/null || \
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends maven; }
+
 deploy: setup
+	$(MAVEN)
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
 
 lint: setup
@@ -37,6 +43,7 @@ unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 
 integration: setup
+	$(MAVEN)
 	$(BIN)/python -m pytest -q tests/integration
 
 molecule: setup
