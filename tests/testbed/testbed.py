@@ -119,12 +119,17 @@ def wait_for_boot(container, timeout=180):
 
 
 def copy_access_configuration(container):
-    """What a company's hosts get from their provisioning: the CA bundle, pip, apt and Maven settings."""
-    files = [path for path in ACCESS_FILES if os.path.isfile(path)]
+    """What a company's hosts get from their provisioning: the CA bundle, pip, apt and Maven settings, and the
+    local CAs themselves (installed, so that Java's trust store, made from them when a JDK is installed, has
+    them too: Maven on the host fails without)."""
+    local_cas = glob.glob("/usr/local/share/ca-certificates/*.crt")
+    files = [path for path in ACCESS_FILES if os.path.isfile(path)] + local_cas
     files += [path for path in glob.glob("/etc/apt/apt.conf.d/*") if re.search(r"(?i)acquire", open(path).read())]
     for path in files:
         podman("exec", container, "mkdir", "-p", os.path.dirname(path))
         podman("cp", path, "%s:%s" % (container, path))
+    if local_cas:
+        podman("exec", container, "update-ca-certificates")
 
 
 def up(name, suite, address):
