@@ -714,6 +714,8 @@ def make_handler(app, listener):
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            # Logged before the body goes out: a client that has the whole answer finds the request in the log.
+            self._log(status)
             if self.command != "HEAD":
                 self.wfile.write(data)
             return status
@@ -742,16 +744,21 @@ def make_handler(app, listener):
                 return self._send(200, app.metrics(), "text/plain; version=0.0.4; charset=utf-8")
             return self._send(404, json.dumps({"error": "not found"}) + "\n", "application/json")
 
-        def _handle(self):
-            started = time.monotonic()
-            try:
-                status = self._route()
-            except (BrokenPipeError, ConnectionResetError):
-                status = "aborted"
+        def _log(self, status):
+            if self._logged:
+                return
+            self._logged = True
             with app.lock:
                 app.requests[listener] = app.requests.get(listener, 0) + 1
             log("%s %s %s %s %.3fs from %s" % (listener, self.command, self.path[:200], status,
-                                                 time.monotonic() - started, self.client_address[0]))
+                                                 time.monotonic() - self._started, self.client_address[0]))
+
+        def _handle(self):
+            self._started, self._logged = time.monotonic(), False
+            try:
+                self._route()
+            except (BrokenPipeError, ConnectionResetError):
+                self._log("aborted")
 
         do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
