@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
 SCENARIOS ?= default secrets storage temporal iam observability core seal_gateway day2
 
-.PHONY: deploy test lint sanity unit integration molecule testbed testbed-images bench setup clean-venv
+.PHONY: go-check deploy test lint sanity unit integration molecule testbed testbed-images bench setup clean-venv
 
 # Debian's python3 has no venv module until python3-venv is installed (ensurepip missing).
 $(BIN)/.stamp: requirements.txt
@@ -29,7 +29,17 @@ setup: $(BIN)/.stamp .collections/.stamp
 MAVEN := command -v mvn >/dev/null && command -v java >/dev/null || \
 	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends maven; }
 
-deploy: setup
+# The local Temporal images are built from Go programs with this machine's go, which must be 1.21 or newer
+# (Debian 12's golang-go is 1.19): refused here, before anything changes.
+# Go's documented install location, for shells that do not have it on PATH (appended: a go on PATH wins).
+export PATH := $(PATH):/usr/local/go/bin
+
+go-check:
+	@v=$$(go env GOVERSION 2>/dev/null | sed 's/^go//'); \
+	[ -n "$$v" ] && [ "$$(printf '1.21\n%s\n' "$$v" | sort -V | head -n1)" = 1.21 ] || \
+	{ echo "make: the local Temporal images need Go 1.21 or newer on this machine (found: $${v:-none}); see README" >&2; exit 1; }
+
+deploy: go-check setup
 	$(MAVEN)
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
 
@@ -46,7 +56,7 @@ integration: setup
 	$(MAVEN)
 	$(BIN)/python -m pytest -q tests/integration
 
-molecule: setup
+molecule: go-check setup
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
 # The test bed (docs/testbed.md): empty Debian hosts as privileged systemd containers on this machine. Their
@@ -57,7 +67,7 @@ TESTBED_ARCHIVES := $(TESTBED_WORK)/archives
 # newcomer builds every image inside its host (as a newcomer does): by hand, not in make test (CPU-bound, 2 cores).
 TESTBED_SCENARIOS ?= fresh-bookworm fresh-trixie multinode
 
-testbed-images: setup
+testbed-images: go-check setup
 	command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
 	$(BIN)/ansible-playbook -i inventories/local playbooks/images_archive.yml -e aegis_images_archive_out_dir=$(TESTBED_ARCHIVES)
 

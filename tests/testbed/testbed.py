@@ -4,7 +4,7 @@
 A host holds what a cloud image holds (python3, systemd as PID 1, apt) and no podman. Podman inside it needs
 two things a plain host does not: its podman storage on a volume (overlay on the container's own overlay root
 does not work; on the volume it does), the outer machine's package-access configuration (CA bundle, pip, apt,
-Maven settings), copied in at start as a company's hosts get theirs. Each host keeps its podman storage
+Maven and Go settings), copied in at start as a company's hosts get theirs. Each host keeps its podman storage
 in a volume of its own; `podman restart` of a host is a reboot (systemd boots again).
 
 usage:
@@ -38,7 +38,8 @@ driver = "overlay"
 runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"
 """
-ACCESS_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pip.conf", os.path.expanduser("~/.m2/settings.xml")]
+ACCESS_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pip.conf", os.path.expanduser("~/.m2/settings.xml"),
+                os.path.expanduser("~/.config/go/env")]
 
 
 def run(*args, check=True, **kwargs):
@@ -119,7 +120,7 @@ def wait_for_boot(container, timeout=180):
 
 
 def copy_access_configuration(container):
-    """What a company's hosts get from their provisioning: the CA bundle, pip, apt and Maven settings, and the
+    """What a company's hosts get from their provisioning: the CA bundle, pip, apt, Maven and Go settings, and the
     local CAs themselves (installed, so that Java's trust store, made from them when a JDK is installed, has
     them too: Maven on the host fails without)."""
     local_cas = glob.glob("/usr/local/share/ca-certificates/*.crt")

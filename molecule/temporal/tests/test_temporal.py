@@ -1,4 +1,4 @@
-"""Verify the temporal pod: a real Temporal server (dev server in local mode), its UI, the worker stand-in."""
+"""Verify the temporal pod: the real Temporal server 1.23 on pod-database's PostgreSQL, its UI, the worker stand-in."""
 
 import json
 import os
@@ -31,6 +31,19 @@ def test_cluster_health_is_serving_over_the_published_port(host):
 def test_default_namespace_exists(host):
     result = host.run("podman exec %s-server temporal operator namespace describe --namespace default --address 127.0.0.1:7233", POD)
     assert result.rc == 0, result.stderr
+
+
+def psql(host, database, sql):
+    result = host.run("podman exec -u postgres aegistest-database-postgres psql -U aegis -d %s -AtX -c %s", database, sql)
+    assert result.rc == 0, result.stderr
+    return result
+
+
+def test_server_keeps_its_state_in_the_temporal_databases(host):
+    """The temporal -> database flow: both schemas at 1.23's versions, the namespace a row in PostgreSQL."""
+    assert psql(host, "temporal", "SELECT curr_version FROM schema_version").stdout.strip() == "1.11"
+    assert psql(host, "temporal_visibility", "SELECT curr_version FROM schema_version").stdout.strip() == "1.4"
+    assert psql(host, "temporal", "SELECT name FROM namespaces WHERE name = 'default'").stdout.strip() == "default"
 
 
 def test_ui_is_the_real_temporal_ui_on_8233():
@@ -79,3 +92,5 @@ def test_workflow_history_survives_pod_recreate(host):
     described = host.run("podman exec %s-server temporal workflow describe --address 127.0.0.1:7233 "
                          "--workflow-id survives-recreate", POD)
     assert described.rc == 0 and "VerifyWorkflow" in described.stdout
+    rows = psql(host, "temporal", "SELECT count(*) FROM current_executions WHERE workflow_id = 'survives-recreate'")
+    assert rows.stdout.strip() == "1"
