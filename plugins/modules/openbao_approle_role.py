@@ -14,8 +14,10 @@ description:
   - Only the options that are given are compared and written; the others keep their server values. Durations
     are compared in seconds (V(1h) equals V(3600)), policy and CIDR lists as sets.
   - Every duration is validated before any request, so an invalid one changes nothing.
-  - Returns the role's RV(role_id). Secret IDs are handled by M(aegis.platform.openbao_approle_secret_id).
-  - A no-op costs two requests (role and role ID), plus one with O(require_policies_exist=true).
+  - The role ID is part of the role's login credential and is not returned, so that the result (shown with C(-v))
+    holds nothing secret; M(aegis.platform.openbao_approle_secret_id) returns it with the secret ID (run that one
+    with C(no_log)). Secret IDs are handled there too.
+  - A no-op costs one request (the role), plus one with O(require_policies_exist=true).
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
@@ -133,11 +135,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-role_id:
-  description: The role's role ID (null when the role is absent, or would only be created in check mode).
-  returned: success
-  type: str
-  sample: 3c1b5370-15e2-cd79-46b7-dbba62269dc5
 role:
   description: The role's fields after this run (in check mode, what they would be); durations in seconds.
   returned: success
@@ -219,7 +216,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
     path = "auth/%s/role/%s" % (mount, name)
     answer = client.read(path)
     current = body_data(answer) if answer is not None else None
-    result: dict[str, t.Any] = {"changed": False, "role_id": None}
+    result: dict[str, t.Any] = {"changed": False}
 
     if params["state"] == "absent":
         result["role"] = None
@@ -251,10 +248,8 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
         result["diff"] = {"before": before, "after": after}
     if result["changed"] and not module.check_mode:
         client.request("POST", path, changes)
-    if current is not None or not module.check_mode:
-        result["role_id"] = body_data(client.request("GET", path + "/role-id")).get("role_id")
-        if current is None:
-            result["role"] = role_view(body_data(client.read(path)))
+    if current is None and not module.check_mode:
+        result["role"] = role_view(body_data(client.read(path)))
     return result
 
 

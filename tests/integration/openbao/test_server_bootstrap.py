@@ -178,7 +178,6 @@ def test_noop_bootstrap_request_count(bootstrap, fresh_bao, monkeypatch):
         "GET sys/policies/acl/aegis-platform",
         "GET auth/approle/role/aegis-platform",
         "GET auth/approle/role/aegis-platform/role-id",
-        "GET auth/approle/role/aegis-platform/role-id",
         "POST auth/approle/login",
         "POST auth/token/revoke-self",
         "GET secret/data/aegis/approle",
