@@ -8,7 +8,10 @@ unauthenticated GET of OpenBao's /v1/sys/health. With --fresh-since (site.yml: t
 started every container's health check in the background), a pass podman recorded after that time is used
 instead of running the check again. With --wait, checks that fail are run again, once a second, until they pass
 or the time is up (site.yml starts some pods without waiting for them and waits here for all of them).
-Prints {"pods": [...], "openbao": {...}, "healthy": bool, "lines": [table lines]}.
+With --report CONTAINER=PORT, the container's own /health report (the AEGIS images list their dependencies
+there) is read inside it too: a container whose health check passes (it stays up while a dependency is down, so
+that no pod waits on another) still counts as unhealthy while it reports a dependency that is not `ok`.
+Prints {"pods": [...], "openbao": {...}, "healthy": bool, "problems": [...], "lines": [table lines]}.
 """
 
 import argparse
@@ -66,6 +69,27 @@ def health(container):
     return "unhealthy"
 
 
+# GET /health inside the container with bash's /dev/tcp (the AEGIS images have neither curl nor wget).
+REPORT_SCRIPT = ("exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 "
+                 "&& cat <&3")
+FINE = ("ok", "not configured")
+
+
+def failing_dependencies(container, port):
+    """{dependency: state} of the dependencies the container reports as neither ok nor not configured; None when
+    it gives no such report (no JSON, no `dependencies` object)."""
+    result = subprocess.run(["podman", "exec", container, "bash", "-c", REPORT_SCRIPT % port],
+                            capture_output=True, text=True, timeout=30, check=False)
+    try:
+        report = json.loads(result.stdout.split("\r\n\r\n", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    dependencies = report.get("dependencies") if isinstance(report, dict) else None
+    if not isinstance(dependencies, dict):
+        return None
+    return {name: str(state) for name, state in dependencies.items() if state not in FINE}
+
+
 def openbao(url):
     """initialised / sealed / active of the OpenBao server at url (sys/health answers with a JSON body on every
     status code: 200 active, 429 standby, 501 not initialised, 503 sealed)."""
@@ -92,11 +116,13 @@ def openbao(url):
 def table(pods, bao):
     rows = [("POD", "CONTAINER", "STATE", "HEALTH")]
     for pod in pods:
-        good = sum(1 for c in pod["containers"] if c["health"] in ("healthy", "no check"))
+        good = sum(1 for c in pod["containers"] if c["health"] in ("healthy", "no check") and not c.get("failing"))
         rows.append((pod["name"], "(pod)", pod["state"],
                      "%d/%d healthy" % (good, len(pod["containers"])) if pod["containers"] else "-"))
         for container in pod["containers"]:
-            rows.append((pod["name"], container["name"], container["state"], container["health"]))
+            health = container["health"] + ("; dependencies: " + ", ".join(sorted(container["failing"]))
+                                            if container.get("failing") else "")
+            rows.append((pod["name"], container["name"], container["state"], health))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
     if bao is not None:
@@ -111,7 +137,10 @@ def main():
     parser.add_argument("--openbao-url", default="", help="OpenBao base URL; empty: not checked")
     parser.add_argument("--fresh-since", type=float, help="use health results podman recorded after this epoch time")
     parser.add_argument("--wait", type=float, default=0, help="seconds to keep rerunning failing health checks")
+    parser.add_argument("--report", action="append", default=[], metavar="CONTAINER=PORT",
+                        help="container whose GET /health on PORT lists its dependencies (repeat)")
     args = parser.parse_args()
+    reports = {name: int(port) for name, port in (item.rsplit("=", 1) for item in args.report)}
 
     existing = podman_pods()
     pods, running = [], []
@@ -138,13 +167,27 @@ def main():
             if not unchecked or time.monotonic() >= deadline:
                 break
             time.sleep(1)
+        # Dependencies start in any order: a report is read again until it is clean or the same time is up.
+        reporting = [c for c in running if c["name"] in reports and c["health"] == "healthy"]
+        while reporting:
+            for container, failing in zip(reporting, pool.map(
+                    lambda c: failing_dependencies(c["name"], reports[c["name"]]), reporting)):
+                container["failing"] = failing or {}
+            reporting = [c for c in reporting if c["failing"]]
+            if not reporting or time.monotonic() >= deadline:
+                break
+            time.sleep(1)
 
+    problems = ["%s reports %s" % (c["name"], ", ".join("%s: %s" % item for item in sorted(c["failing"].items())))
+                for pod in pods for c in pod["containers"] if c.get("failing")]
     bao = openbao(args.openbao_url.rstrip("/")) if args.openbao_url else None
     healthy = all(pod["state"] == "Running" and pod["containers"] for pod in pods) and all(
         c["state"] == "running" and c["health"] in ("healthy", "no check") for pod in pods for c in pod["containers"])
+    healthy = healthy and not problems
     if bao is not None:
         healthy = healthy and bao.get("initialized", False) and not bao.get("sealed", True)
-    print(json.dumps({"pods": pods, "openbao": bao, "healthy": healthy, "lines": table(pods, bao)}))
+    print(json.dumps({"pods": pods, "openbao": bao, "healthy": healthy, "problems": problems,
+                      "lines": table(pods, bao) + problems}))
 
 
 if __name__ == "__main__":

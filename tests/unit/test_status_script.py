@@ -28,3 +28,45 @@ def test_only_passes_recorded_after_the_probe_are_used(monkeypatch):
     found = aegis_status.recorded_since(["fresh-ok", "fresh-bad", "stale", "never"], since)
     assert found == {"fresh-ok": "healthy"}  # fresh-bad is checked again: the run may have fixed it
     assert aegis_status.recorded_since(["fresh-ok"], None) == {}
+
+
+def answer(body):
+    return lambda *a, **k: subprocess.CompletedProcess(a, 0, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body, "")
+
+
+def test_a_dependency_report_counts_only_what_is_neither_ok_nor_left_out(monkeypatch):
+    report = {"status": "healthy", "dependencies": {"database": "ok", "openbao": "error: approle login: HTTP 400",
+                                                    "seal": "not configured"}}
+    monkeypatch.setattr(subprocess, "run", answer(json.dumps(report)))
+    assert aegis_status.failing_dependencies("aegis-core-runtime", 8088) == {"openbao": "error: approle login: HTTP 400"}
+    monkeypatch.setattr(subprocess, "run", answer(json.dumps({"status": "healthy", "dependencies": {"database": "ok"}})))
+    assert aegis_status.failing_dependencies("aegis-core-runtime", 8088) == {}
+    monkeypatch.setattr(subprocess, "run", answer("<html>no report</html>"))
+    assert aegis_status.failing_dependencies("aegis-core-runtime", 8088) is None
+
+
+def summary(monkeypatch, capsys, reports, *options):
+    """main() for one running pod whose healthy container gives these dependency reports, one per read."""
+    pods = {"aegis-core": {"Name": "aegis-core", "Status": "Running",
+                           "Containers": [{"Names": "aegis-core-runtime", "Status": "running"}]}}
+    reports = iter(reports)
+    monkeypatch.setattr(aegis_status, "podman_pods", lambda: pods)
+    monkeypatch.setattr(aegis_status, "health", lambda name: "healthy")
+    monkeypatch.setattr(aegis_status, "failing_dependencies", lambda name, port: next(reports))
+    monkeypatch.setattr(aegis_status.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("sys.argv", ["aegis_status.py", "--pod", "aegis-core", "--report", "aegis-core-runtime=8088",
+                                     *options])
+    aegis_status.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_healthy_container_reporting_a_broken_dependency_fails_the_summary(monkeypatch, capsys):
+    status = summary(monkeypatch, capsys, [{"openbao": "error: approle login: HTTP 400"}])
+    assert status["healthy"] is False
+    assert status["problems"] == ["aegis-core-runtime reports openbao: error: approle login: HTTP 400"]
+    assert any("dependencies: openbao" in line for line in status["lines"])
+
+
+def test_a_report_that_clears_within_the_wait_passes(monkeypatch, capsys):
+    status = summary(monkeypatch, capsys, [{"keycloak": "error: connection refused"}, {}], "--wait", "30")
+    assert status["healthy"] is True and status["problems"] == []

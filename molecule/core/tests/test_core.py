@@ -82,3 +82,29 @@ def test_port_collision_fails_before_any_change(host):
     # Failures go to stderr and may be folded across lines: compare with whitespace collapsed.
     assert "aegis_core_http_port and aegis_core_metrics_port all claim port 8088" in " ".join((result.stdout + result.stderr).split())
     assert inspect(host)["Id"] == before
+
+
+def summary():
+    """playbooks/status.yml as site.yml's summary runs it: failing unless all is healthy, waiting up to 20 s."""
+    extra = {"aegis_profiles": {"core_test": ["database", "core"]}, "aegis_profile": "core_test",
+             "aegis_status_fail_unhealthy": True, "aegis_status_wait": 20}
+    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "status.yml"),
+                           "-e", json.dumps(extra)], capture_output=True, text=True, check=False)
+
+
+def test_summary_fails_naming_a_dependency_the_runtime_reports_broken(host):
+    """The runtime's health check passes whatever its dependencies report (no pod waits on another); the summary
+    reads that report and fails, naming the dependency, until the fault (its data volume made read-only, through
+    podman) is undone."""
+    mode = host.check_output("podman exec %s-runtime stat -c %%a /app/data", POD)
+    assert host.run("podman exec -u 0 %s-runtime chmod 0555 /app/data", POD).rc == 0
+    try:
+        assert host.run("podman healthcheck run %s-runtime", POD).rc == 0
+        broken = summary()
+        assert broken.returncode != 0
+        assert "aegistest-core-runtime reports data: error" in " ".join((broken.stdout + broken.stderr).split())
+    finally:
+        host.run("podman exec -u 0 %s-runtime chmod %s /app/data", POD, mode)
+    repaired = summary()
+    assert repaired.returncode == 0, repaired.stdout[-2000:]
