@@ -12,12 +12,13 @@ version_added: 0.1.0
 description:
   - Reads the role ID of AppRole role O(role_name) and, depending on O(secret_id_mode), checks the secret ID the
     caller already holds and mints a new one.
-  - With O(secret_id_mode=missing), the given O(secret_id) is validated by a real login
-    (C(POST auth/<mount_point>/login)) and the token obtained is revoked at once; a new secret ID is only created
-    when none is given or it does not log in. When the login is refused only because the controller is outside
-    the role's C(secret_id_bound_cidrs), the secret ID is checked with C(secret-id/lookup) instead.
-  - A validating login counts as one use of a secret ID whose role sets C(secret_id_num_uses).
-  - A no-op (given secret ID still logs in) costs three requests (role ID, login, token revocation).
+  - With O(secret_id_mode=missing), the given O(secret_id) is looked up with the caller's token
+    (C(auth/<mount_point>/role/<role_name>/secret-id/lookup)): it is valid while OpenBao still holds it, unexpired.
+    No login is attempted, so the check uses none of a secret ID's uses and never adds to a lockout; a new secret
+    ID is only created when none is given or it is no longer valid (destroyed, expired).
+  - When a secret ID is created and OpenBao has locked the role's role ID out (the consumer kept logging in with
+    the dead secret ID, C(sys/locked-users)), the lockout is cleared (O(unlock)), so the new one works at once.
+  - A no-op (given secret ID still valid) costs two requests (role ID, lookup).
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
@@ -27,8 +28,8 @@ attributes:
   check_mode:
     support: full
     details: >-
-      Validates the given secret ID (a login whose token is revoked at once) to compute the same C(changed),
-      but never creates a secret ID.
+      Looks the given secret ID up to compute the same C(changed), but never creates a secret ID nor clears a
+      lockout.
   diff_mode:
     support: full
     details: Before and after say whether a valid secret ID is held; never show it.
@@ -49,12 +50,18 @@ options:
     type: str
   secret_id_mode:
     description:
-      - V(missing) creates a new secret ID only when O(secret_id) is not given or does not log in.
+      - V(missing) creates a new secret ID only when O(secret_id) is not given or is no longer valid.
       - V(always) creates a new secret ID on every run (always changed).
       - V(never) creates none; it only returns the role ID.
     type: str
     choices: [missing, always, never]
     default: missing
+  unlock:
+    description:
+      - When a secret ID is created, clear a lockout of the role's role ID (needs a token allowed to read
+        C(sys/locked-users) and to unlock, as root is).
+    type: bool
+    default: true
   metadata:
     description:
       - Metadata attached to a newly created secret ID (string values; shown in the token's metadata).
@@ -106,15 +113,20 @@ secret_id_created:
   returned: success
   type: bool
   sample: false
+unlocked:
+  description: Whether this run cleared a lockout of the role ID.
+  returned: success
+  type: bool
+  sample: false
 secret_id_valid:
-  description: Whether the given O(secret_id) logs in; null when none was given or it was not checked.
+  description: Whether the given O(secret_id) is still valid; null when none was given or it was not checked.
   returned: success
   type: bool
   sample: true
 """
 
+import datetime
 import json
-import re
 import typing as t
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
@@ -124,12 +136,11 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
     run_module,
 )
 
-_CIDR_REFUSAL = re.compile(r"unauthorized by CIDR restrictions", re.I)
-_INVALID = re.compile(r"invalid role or secret id|invalid secret id|secret id .*(expired|not found)", re.I)
+_NO_EXPIRY = "0001-01-01T00:00:00Z"
 
 
 def needs_new_secret_id(mode: str, valid: bool | None) -> bool:
-    """Decision table of ``secret_id_mode`` given whether the held secret ID logs in (None = none held)."""
+    """Decision table of ``secret_id_mode`` given whether the held secret ID is valid (None = none held)."""
     if mode == "always":
         return True
     if mode == "never":
@@ -137,28 +148,28 @@ def needs_new_secret_id(mode: str, valid: bool | None) -> bool:
     return not valid
 
 
-def validate_secret_id(client: OpenBaoClient, mount: str, role_name: str, role_id: str, secret_id: str) -> bool:
-    """True when ``secret_id`` logs in with ``role_id``; the token of that login is revoked at once."""
-    try:
-        answer = client.request("POST", "auth/%s/login" % mount, {"role_id": role_id, "secret_id": secret_id},
-                                auth=False) or {}
-    except OpenBaoError as exc:
-        if exc.status == 400 and any(_CIDR_REFUSAL.search(e) for e in exc.errors):
-            found = client.request("POST", "auth/%s/role/%s/secret-id/lookup" % (mount, role_name),
-                                   {"secret_id": secret_id}, missing_ok=True)
-            return bool(body_data(found))
-        if exc.status == 400 and (any(_INVALID.search(e) for e in exc.errors) or not exc.errors):
-            return False
-        raise OpenBaoError("checking the given secret_id by a login to auth/%s failed: %s" % (mount, exc.message),
-                           exc.status)
-    token = ((answer.get("auth") or {}).get("client_token"))
-    if token:
-        client.add_secret(token)
-        try:
-            client.request("POST", "auth/token/revoke-self", {}, token=token)
-        except OpenBaoError:
-            pass  # best effort: the token expires with the role's token_ttl anyway
-    return True
+def validate_secret_id(client: OpenBaoClient, mount: str, role_name: str, secret_id: str) -> bool:
+    """True while OpenBao holds ``secret_id`` for the role, unexpired: a lookup, never a login (a login would use
+    one of its uses and, refused, count towards a lockout of the role ID)."""
+    found = body_data(client.request("POST", "auth/%s/role/%s/secret-id/lookup" % (mount, role_name),
+                                     {"secret_id": secret_id}, missing_ok=True))
+    if not found:
+        return False
+    expires = str(found.get("expiration_time") or _NO_EXPIRY)
+    return expires.startswith(_NO_EXPIRY[:4]) or expires > datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S")
+
+
+def clear_lockout(client: OpenBaoClient, mount: str, role_id: str) -> bool:
+    """Unlock ``role_id`` on the AppRole mount when OpenBao lists it in sys/locked-users; True when it did."""
+    locked = body_data(client.request("GET", "sys/locked-users", missing_ok=True))
+    accessor = ((body_data(client.read("sys/auth/" + mount)) or {}).get("accessor"))
+    for namespace in locked.get("by_namespace") or []:
+        for entry in namespace.get("mount_accessors") or []:
+            if entry.get("mount_accessor") == accessor and role_id in (entry.get("alias_identifiers") or []):
+                client.request("POST", "sys/locked-users/%s/unlock/%s" % (accessor, role_id), {})
+                return True
+    return False
 
 
 def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
@@ -173,10 +184,10 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
     role_id = body_data(answer).get("role_id")
     valid: bool | None = None
     if mode == "missing" and held:
-        valid = validate_secret_id(client, mount, name, role_id, held)
+        valid = validate_secret_id(client, mount, name, held)
     create = needs_new_secret_id(mode, valid)
     result: dict[str, t.Any] = {"changed": create, "role_id": role_id, "secret_id_created": create,
-                                "secret_id_valid": valid}
+                                "secret_id_valid": valid, "unlocked": False}
     if module._diff:
         result["diff"] = {"before": {"secret_id": "******** (valid)" if valid else "none valid"},
                           "after": {"secret_id": "******** (new)" if create else
@@ -190,6 +201,8 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
             raise OpenBaoError("OpenBao at %s answered the secret-id request of role %s without a secret_id"
                                % (client.url, name))
         result.update(secret_id=created["secret_id"], secret_id_accessor=created.get("secret_id_accessor"))
+        if params["unlock"]:
+            result["unlocked"] = clear_lockout(client, mount, role_id)
     return result
 
 
@@ -200,6 +213,7 @@ def main() -> None:
         secret_id=dict(type="str", no_log=True),
         secret_id_mode=dict(type="str", choices=["missing", "always", "never"], default="missing", no_log=False),
         metadata=dict(type="dict"),
+        unlock=dict(type="bool", default=True),
     ), run)
 
 

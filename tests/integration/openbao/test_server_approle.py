@@ -146,7 +146,7 @@ def test_secret_id_modes(approle, platform_role):
     held = run_module("openbao_approle_secret_id", **sid_args(approle))["secret_id"]
     known = accessors(approle, "aegis-platform")
 
-    # missing + a secret_id that logs in: nothing new, the login token is revoked again.
+    # missing + a secret_id OpenBao still holds: nothing new.
     for check in (True, False):
         kept = run_module("openbao_approle_secret_id", check=check, diff=True, **sid_args(approle, secret_id=held))
         assert (kept["changed"], kept["secret_id_created"], kept["secret_id_valid"]) == (False, False, True)
@@ -167,7 +167,7 @@ def test_secret_id_modes(approle, platform_role):
 
     never = run_module("openbao_approle_secret_id", **sid_args(approle, secret_id_mode="never"))
     assert never == {"changed": False, "role_id": platform_role, "secret_id_created": False, "secret_id_valid": None,
-                     "invocation": never["invocation"]}
+                     "unlocked": False, "invocation": never["invocation"]}
     assert len(accessors(approle, "aegis-platform")) == len(known) + 1
 
 
@@ -178,6 +178,31 @@ def test_secret_id_outside_bound_cidrs_is_checked_by_lookup(approle):
     kept = run_module("openbao_approle_secret_id", **dict(args, secret_id=held))
     assert (kept["changed"], kept["secret_id_valid"]) == (False, True)
     assert run_module("openbao_approle_secret_id", **dict(args, secret_id="bogus-id"))["changed"] is True
+
+
+def test_a_destroyed_secret_id_and_the_lockout_it_caused_are_repaired_in_one_call(approle):
+    """As when a consumer's secret ID is destroyed through the API and the consumer keeps logging in with it: the
+    check finds it gone without a login, mints a new one and clears the role ID's lockout, so the new one works."""
+    run_module("openbao_approle_role", **role_args(approle, "r-revoked"))
+    args = conn(approle, role_name="r-revoked", mount_point=MOUNT)
+    held = run_module("openbao_approle_secret_id", **args)
+    admin = approle.hvac()
+    admin.auth.approle.destroy_secret_id("r-revoked", held["secret_id"], mount_point=MOUNT)
+    anonymous = approle.hvac("")
+    for _ in range(6):  # the consumer retrying: OpenBao locks the role ID out after 5 failures
+        with pytest.raises(hvac.exceptions.VaultError):
+            anonymous.auth.approle.login(role_id=held["role_id"], secret_id=held["secret_id"], mount_point=MOUNT)
+    locked = admin.adapter.get("/v1/sys/locked-users")["data"]
+    assert held["role_id"] in json.dumps(locked)
+
+    checked = run_module("openbao_approle_secret_id", check=True, **dict(args, secret_id=held["secret_id"]))
+    assert (checked["changed"], checked["secret_id_valid"], checked["unlocked"]) == (True, False, False)
+    repaired = run_module("openbao_approle_secret_id", **dict(args, secret_id=held["secret_id"]))
+    assert (repaired["changed"], repaired["secret_id_valid"], repaired["unlocked"]) == (True, False, True)
+    assert held["role_id"] not in json.dumps(admin.adapter.get("/v1/sys/locked-users")["data"])
+    anonymous.auth.approle.login(role_id=held["role_id"], secret_id=repaired["secret_id"], mount_point=MOUNT)
+    again = run_module("openbao_approle_secret_id", **dict(args, secret_id=repaired["secret_id"]))
+    assert (again["changed"], again["secret_id_valid"]) == (False, True)
 
 
 def test_secret_id_for_missing_role_fails_clearly(approle):

@@ -178,8 +178,7 @@ def test_noop_bootstrap_request_count(bootstrap, fresh_bao, monkeypatch):
         "GET sys/policies/acl/aegis-platform",
         "GET auth/approle/role/aegis-platform",
         "GET auth/approle/role/aegis-platform/role-id",
-        "POST auth/approle/login",
-        "POST auth/token/revoke-self",
+        "POST auth/approle/role/aegis-platform/secret-id/lookup",
         "GET secret/data/aegis/approle",
     ]
     Path(fresh_bao.workdir / "noop-requests.txt").write_text("\n".join(sent))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""openbao_approle_secret_id: mode decisions and secret_id validation against a fake server."""
+"""openbao_approle_secret_id: mode decisions, secret_id validation and lockout clearing against a fake server."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError
 from ansible_collections.aegis.platform.plugins.modules.openbao_approle_secret_id import (
+    clear_lockout,
     needs_new_secret_id,
     validate_secret_id,
 )
@@ -29,44 +30,48 @@ def client(httpserver):
     return OpenBaoClient(httpserver.url_for("/").rstrip("/"), token="s.admin-token")
 
 
-def test_valid_login_revokes_its_token(httpserver):
-    httpserver.expect_request("/v1/auth/approle/login", method="POST",
-                              json={"role_id": "rid", "secret_id": SECRET}).respond_with_json(
-        {"auth": {"client_token": "s.login-token"}})
-    httpserver.expect_request("/v1/auth/token/revoke-self", headers={"X-Vault-Token": "s.login-token"}) \
-        .respond_with_data("", status=204)
-    assert validate_secret_id(client(httpserver), "approle", "r", "rid", SECRET) is True
-    assert len(httpserver.log) == 2
-    assert "X-Vault-Token" not in httpserver.log[0][0].headers  # the login itself is unauthenticated
+def lookup(httpserver):
+    return httpserver.expect_request("/v1/auth/approle/role/r/secret-id/lookup", method="POST",
+                                     json={"secret_id": SECRET})
 
 
-def test_invalid_secret_id(httpserver):
-    httpserver.expect_request("/v1/auth/approle/login").respond_with_json(
-        {"errors": ["invalid role or secret ID"]}, status=400)
-    assert validate_secret_id(client(httpserver), "approle", "r", "rid", SECRET) is False
+def test_a_held_secret_id_is_checked_by_lookup_never_by_login(httpserver):
+    lookup(httpserver).respond_with_json({"data": {"secret_id_accessor": "acc", "expiration_time": "0001-01-01T00:00:00Z"}})
+    assert validate_secret_id(client(httpserver), "approle", "r", SECRET) is True
+    assert [request.path for request, _ in httpserver.log] == ["/v1/auth/approle/role/r/secret-id/lookup"]
 
 
-def test_cidr_refusal_falls_back_to_lookup(httpserver):
-    httpserver.expect_request("/v1/auth/approle/login").respond_with_json(
-        {"errors": ['source address "127.0.0.1" unauthorized by CIDR restrictions on the role']}, status=400)
-    httpserver.expect_request("/v1/auth/approle/role/r/secret-id/lookup", json={"secret_id": SECRET}) \
-        .respond_with_json({"data": {"secret_id_accessor": "acc"}})
-    assert validate_secret_id(client(httpserver), "approle", "r", "rid", SECRET) is True
+@pytest.mark.parametrize("expires, valid", [("2000-01-01T00:00:00Z", False), ("2999-01-01T00:00:00.5Z", True)])
+def test_an_expired_secret_id_is_not_valid(httpserver, expires, valid):
+    lookup(httpserver).respond_with_json({"data": {"secret_id_accessor": "acc", "expiration_time": expires}})
+    assert validate_secret_id(client(httpserver), "approle", "r", SECRET) is valid
 
 
-def test_cidr_refusal_and_unknown_secret_id(httpserver):
-    httpserver.expect_request("/v1/auth/approle/login").respond_with_json(
-        {"errors": ["unauthorized by CIDR restrictions"]}, status=400)
-    httpserver.expect_request("/v1/auth/approle/role/r/secret-id/lookup").respond_with_data("", status=204)
-    assert validate_secret_id(client(httpserver), "approle", "r", "rid", SECRET) is False
+def test_a_destroyed_secret_id_is_not_valid(httpserver):
+    lookup(httpserver).respond_with_data("", status=204)
+    assert validate_secret_id(client(httpserver), "approle", "r", SECRET) is False
 
 
-def test_other_login_errors_fail_without_the_secret(httpserver):
-    httpserver.expect_request("/v1/auth/approle/login").respond_with_json(
-        {"errors": ["internal error with %s" % SECRET]}, status=500)
+def test_lookup_errors_fail_without_the_secret(httpserver):
+    lookup(httpserver).respond_with_json({"errors": ["internal error with %s" % SECRET]}, status=500)
     c = client(httpserver)
     c.add_secret(SECRET)
     with pytest.raises(OpenBaoError) as exc:
-        validate_secret_id(c, "approle", "r", "rid", SECRET)
-    assert "checking the given secret_id by a login to auth/approle failed" in exc.value.message
+        validate_secret_id(c, "approle", "r", SECRET)
     assert SECRET not in exc.value.message
+
+
+def test_a_lockout_of_the_role_id_is_cleared(httpserver):
+    httpserver.expect_request("/v1/sys/locked-users", method="GET").respond_with_json({"data": {"by_namespace": [
+        {"namespace_id": "root", "mount_accessors": [{"mount_accessor": "auth_approle_1", "alias_identifiers": ["rid"]}]}]}})
+    httpserver.expect_request("/v1/sys/auth/approle", method="GET").respond_with_json({"data": {"accessor": "auth_approle_1"}})
+    httpserver.expect_request("/v1/sys/locked-users/auth_approle_1/unlock/rid", method="POST").respond_with_data("", status=204)
+    assert clear_lockout(client(httpserver), "approle", "rid") is True
+    assert httpserver.log[-1][0].path == "/v1/sys/locked-users/auth_approle_1/unlock/rid"
+
+
+def test_nothing_is_unlocked_without_a_lockout(httpserver):
+    httpserver.expect_request("/v1/sys/locked-users", method="GET").respond_with_json({"data": {"by_namespace": []}})
+    httpserver.expect_request("/v1/sys/auth/approle", method="GET").respond_with_json({"data": {"accessor": "auth_approle_1"}})
+    assert clear_lockout(client(httpserver), "approle", "rid") is False
+    assert all("unlock" not in request.path for request, _ in httpserver.log)
