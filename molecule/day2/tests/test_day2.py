@@ -266,6 +266,23 @@ def test_rotate_replaces_secret_id_and_database_passwords_and_the_old_ones_fail(
     assert read_back(host) == (ROW, KV, PAYLOAD)
 
 
+def test_a_secret_id_destroyed_through_the_api_is_replaced_by_a_plain_rerun(host):
+    """Fault: the AppRole secret_id destroyed through OpenBao's API while nothing else changes (the bootstrap
+    receipt still matches). The plain rerun finds it gone (a lookup, no login), mints a new one and records it;
+    the rerun after that changes nothing."""
+    held = json.loads(stored("openbao", "approle.json"))
+    root = hvac.Client(url=BAO_URL, token=init()["root_token"])
+    root.auth.approle.destroy_secret_id("aegis-platform", held["secret_id"])
+    repaired = converge()
+    assert repaired.returncode == 0, recap(repaired)
+    new = json.loads(stored("openbao", "approle.json"))
+    assert new["secret_id"] != held["secret_id"] and new["role_id"] == held["role_id"]
+    hvac.Client(url=BAO_URL).auth.approle.login(role_id=new["role_id"], secret_id=new["secret_id"])
+    assert held["secret_id"] not in repaired.stdout + repaired.stderr
+    again = converge()
+    assert again.returncode == 0 and "changed=0" in again.stdout, recap(again)
+
+
 # --- teardown without purge ---------------------------------------------------------------------------------
 
 def test_teardown_without_purge_keeps_volumes_config_and_secrets_and_is_idempotent(host):
