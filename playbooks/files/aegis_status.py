@@ -81,7 +81,8 @@ def failing_dependencies(container, port):
     result = subprocess.run(["podman", "exec", container, "bash", "-c", REPORT_SCRIPT % port],
                             capture_output=True, text=True, timeout=30, check=False)
     try:
-        report = json.loads(result.stdout.split("\r\n\r\n", 1)[1])
+        # text=True has turned the answer's CRLFs into newlines.
+        report = json.loads(re.split(r"\r?\n\r?\n", result.stdout, maxsplit=1)[1])
     except (IndexError, ValueError):
         return None
     dependencies = report.get("dependencies") if isinstance(report, dict) else None

@@ -31,7 +31,8 @@ def test_only_passes_recorded_after_the_probe_are_used(monkeypatch):
 
 
 def answer(body):
-    return lambda *a, **k: subprocess.CompletedProcess(a, 0, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body, "")
+    """podman exec's output as subprocess.run(text=True) gives it: the HTTP answer's CRLFs read as newlines."""
+    return lambda *a, **k: subprocess.CompletedProcess(a, 0, "HTTP/1.0 200 OK\nContent-Type: application/json\n\n" + body, "")
 
 
 def test_a_dependency_report_counts_only_what_is_neither_ok_nor_left_out(monkeypatch):
