@@ -13,7 +13,7 @@ description:
   - Reads the role ID of AppRole role O(role_name) and, depending on O(secret_id_mode), checks the secret ID the
     caller already holds and mints a new one.
   - With O(secret_id_mode=missing), the given O(secret_id) is looked up with the caller's token
-    (C(auth/<mount_point>/role/<role_name>/secret-id/lookup)): it is valid while OpenBao still holds it, unexpired.
+    (C(auth/<mount_point>/role/<role_name>/secret-id/lookup)) and is valid while OpenBao still holds it, unexpired.
     No login is attempted, so the check uses none of a secret ID's uses and never adds to a lockout; a new secret
     ID is only created when none is given or it is no longer valid (destroyed, expired).
   - When a secret ID is created and OpenBao has locked the role's role ID out (the consumer kept logging in with
