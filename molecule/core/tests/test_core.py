@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -84,6 +85,11 @@ def test_port_collision_fails_before_any_change(host):
     assert inspect(host)["Id"] == before
 
 
+def runtime_health():
+    with urllib.request.urlopen("http://%s:8088/health" % ADDRESS, timeout=10) as response:
+        return json.load(response)
+
+
 def summary():
     """playbooks/status.yml as site.yml's summary runs it: failing unless all is healthy, waiting up to 20 s."""
     extra = {"aegis_profiles": {"core_test": ["database", "core"]}, "aegis_profile": "core_test",
@@ -101,6 +107,10 @@ def test_summary_fails_naming_a_dependency_the_runtime_reports_broken(host):
     assert host.run("podman exec -u 0 %s-runtime chmod 0555 /app/data", POD).rc == 0
     try:
         assert host.run("podman healthcheck run %s-runtime", POD).rc == 0
+        # The runtime rechecks a dependency every few seconds: wait until its own report shows the fault.
+        deadline = time.monotonic() + 30
+        while not runtime_health()["dependencies"]["data"].startswith("error") and time.monotonic() < deadline:
+            time.sleep(1)
         broken = summary()
         assert broken.returncode != 0
         assert "aegistest-core-runtime reports data: error" in " ".join((broken.stdout + broken.stderr).split())
