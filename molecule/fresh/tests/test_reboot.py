@@ -1,6 +1,8 @@
 """Reboots of the host (systemd boots again): the pods come back by the units the boot role wrote, without
 Ansible; OpenBao stays sealed unless the opt-in unseal unit is enabled; a rerun of site.yml unseals it."""
 
+import testinfra
+
 from platform_checks import ALL_HOSTS, PODS, openbao_sealed, site, run_testbed, unhealthy_containers
 
 HOST = ALL_HOSTS[0]
@@ -9,7 +11,13 @@ OPENBAO = "aegis-secrets-openbao"
 
 def reboot_and_wait(skip=()):
     run_testbed("reboot", HOST)
-    return unhealthy_containers(PODS, timeout=420, skip=skip)
+    bad = unhealthy_containers(PODS, timeout=420, skip=skip)
+    if bad:  # say why: the pod units' state and their journal since the boot
+        host = testinfra.get_host("podman://aegistb-" + HOST)
+        print(host.run("systemctl list-units 'pod-*' --all --no-pager").stdout)
+        print(host.run("journalctl -b --no-pager -n 80 -u 'pod-*'").stdout)
+        print(host.run("podman ps -a --format '{{.Names}} {{.Status}}'").stdout)
+    return bad
 
 
 def test_pods_return_after_a_reboot_and_openbao_is_sealed():
