@@ -156,8 +156,8 @@ def validate_secret_id(client: OpenBaoClient, mount: str, role_name: str, secret
     if not found:
         return False
     expires = str(found.get("expiration_time") or _NO_EXPIRY)
-    return expires.startswith(_NO_EXPIRY[:4]) or expires > datetime.datetime.now(datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%S")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return expires == _NO_EXPIRY or expires > now  # RFC 3339 in UTC: text order is time order
 
 
 def clear_lockout(client: OpenBaoClient, mount: str, role_id: str) -> bool:
