@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bootstrap receipts: skip a bootstrap (OpenBao, realm, databases) while neither its inputs nor its server changed.
+"""Bootstrap receipts: skip the database bootstrap while neither its inputs nor its server changed.
 
 A bootstrap reads its server's state and writes what differs; that is one module call (~0.5 s) per bootstrap on
 every rerun. After a successful bootstrap the role writes a receipt on the host: a digest of everything it was
 given (secrets included, only as part of the digest) and the ID and start time of the server container. The
 podman_host probe reads every file under the config directory once, so a rerun compares receipts on the
-controller. A restarted server (a sealed OpenBao), a recreated one (restored data) or any changed input runs
-the bootstrap again; `aegis_bootstrap_force: true` runs every bootstrap (to repair changes made by hand).
+controller. A restarted server, a recreated one (restored data) or any changed input runs
+the bootstrap again; `aegis_bootstrap_force: true` runs it anyway (to repair changes made by hand). OpenBao and the
+realm have none: their modules read the server on every run, so changes made by hand are repaired.
 """
 
 from __future__ import annotations

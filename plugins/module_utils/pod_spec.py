@@ -111,9 +111,10 @@ def env_secret_name(container: str, variable: str) -> str:
     return "%s-%s" % (container, variable.lower().replace("_", "-"))
 
 
-def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: dict = None) -> list:
+def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: dict = None, image: str = None) -> list:
     """`podman create` arguments for one container of a pod (without the leading `podman`).
-    env_secrets: {VARIABLE: podman secret name} injected as environment variables."""
+    env_secrets: {VARIABLE: podman secret name} injected as environment variables; image: the image to run when
+    not spec's reference (a restore runs the image ID it recorded, which the reference may no longer name)."""
     name = container_name(pod, spec["name"])
     args = ["create", "--name", name, "--pod", pod,
             "--restart", spec.get("restart_policy") or "always",
@@ -134,7 +135,7 @@ def create_container_args(pod: str, spec: dict, spec_digest: str, env_secrets: d
         args += ["--entrypoint", json.dumps(spec["entrypoint"])]
     if spec.get("healthcheck"):
         args += healthcheck_args(spec["healthcheck"])
-    args.append(spec["image"])
+    args.append(image or spec["image"])
     args += [str(word) for word in spec.get("command") or []]
     return args
 
@@ -237,7 +238,30 @@ def converged_in_probe(params: dict, probe: dict):
     files = probe.get("files") or {}
     if any(file_differs(params, path, content, mode, files.get(path)) for path, content, mode, dummy in wanted_files(params)):
         return None
+    if params.get("record_dir") and not record_current(params, image_ids, files.get(record_path(params["record_dir"], name))):
+        return None  # the module writes the record (once after an upgrade from a collection without records)
     return {container: {"id": item.get("id"), "started_at": item.get("started_at")} for container, item in observed.items()}
+
+
+# The parameters a record keeps: everything that describes the pod (not what this call should do).
+RECORD_SKIPS = ("state", "force_recreate", "record_dir")
+
+
+def record_path(record_dir: str, name: str) -> str:
+    return os.path.join(record_dir, name + ".json")
+
+
+def record_content(params: dict, image_ids: dict) -> str:
+    """The record the module keeps (0600) after a pod converged: its description, secrets included, and the IDs of
+    the images it runs. A change whose pod cannot start is undone by recreating the pod from it."""
+    kept = {key: value for key, value in params.items() if key in ARGUMENT_SPEC and key not in RECORD_SKIPS}
+    images = {spec["image"]: image_ids.get(spec["image"]) for spec in params["containers"]}
+    return json.dumps({"params": kept, "image_ids": images}, sort_keys=True)
+
+
+def record_current(params: dict, image_ids: dict, seen) -> bool:
+    """Whether the record on the host (seen: [content digest, mode, uid] or None) is the one params would write."""
+    return seen is not None and seen[0] == content_digest(record_content(params, image_ids)) and seen[1] == "0600"
 
 
 ARGUMENT_SPEC = dict(
@@ -276,5 +300,6 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=180),
     stop_timeout=dict(type="int", default=5),
     force_recreate=dict(type="bool", default=False),
+    record_dir=dict(type="path"),
 )
 REQUIRED_IF = [("state", "started", ["network"])]

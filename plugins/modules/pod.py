@@ -167,6 +167,16 @@ options:
     description: Recreate the pod even when nothing changed (rotation, handlers).
     type: bool
     default: false
+  record_dir:
+    description:
+      - Directory where the module keeps a record of each pod it converged (C(<name>.json), mode 0600: the pod's
+        description, secrets included, and the IDs of the images it runs).
+      - When a change cannot start (podman refuses to create or start the new pod or a container, or a container
+        the module waits for does not become healthy), the module removes what it started, recreates the previous
+        pod from its record (its files, secrets and image IDs) and fails, naming the cause. Without a record (the
+        first deployment) the failure is reported and nothing is restored.
+      - O(state=absent) removes the record.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -226,8 +236,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aegis.platform.plugins.module_utils import pod_spec
 
 
+class PodError(Exception):
+    """A podman call failed, or the pod did not become healthy; details go into the module's failure result."""
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.details = details
+
+
 class Podman:
-    """The few podman calls the module makes; every failure ends the module with podman's own message."""
+    """The few podman calls the module makes; a failure raises PodError with podman's own message."""
 
     def __init__(self, module: AnsibleModule):
         self.module = module
@@ -236,8 +254,14 @@ class Podman:
     def run(self, args: list, check: bool = True):
         rc, out, err = self.module.run_command([self.binary] + args)
         if check and rc != 0:
-            self.module.fail_json(msg="podman %s failed (rc=%s): %s" % (" ".join(args[:3]), rc, err.strip() or out.strip()))
+            raise PodError("podman %s failed (rc=%s): %s" % (" ".join(args[:3]), rc, err.strip() or out.strip()))
         return rc, out, err
+
+    def create_secret(self, name: str, value: str) -> None:
+        """A podman secret from standard input (the value is in no command line)."""
+        rc, out, err = self.module.run_command([self.binary, "secret", "create", name, "-"], data=value, binary_data=True)
+        if rc != 0:
+            raise PodError("podman secret create %s failed: %s" % (name, err.strip()))
 
     def json(self, args: list):
         rc, out, dummy = self.run(args, check=False)
@@ -322,11 +346,18 @@ def create_env_secrets(podman: Podman, container: str, values: dict) -> dict:
     for variable, value in sorted(values.items()):
         secret = pod_spec.env_secret_name(container, variable)
         podman.run(["secret", "rm", secret], check=False)
-        rc, out, err = podman.module.run_command([podman.binary, "secret", "create", secret, "-"], data=value, binary_data=True)
-        if rc != 0:
-            podman.module.fail_json(msg="podman secret create %s failed: %s" % (secret, err.strip()))
+        podman.create_secret(secret, value)
         names[variable] = secret
     return names
+
+
+def read_record(path):
+    """The record kept after the pod last converged, or None."""
+    content = pod_spec.read_text_file(path) if path else None
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        return None
 
 
 def wait_healthy(podman: Podman, names: list, timeout: int) -> dict:
@@ -353,18 +384,103 @@ def wait_healthy(podman: Podman, names: list, timeout: int) -> dict:
     return results
 
 
-def main():
-    module = AnsibleModule(argument_spec=pod_spec.ARGUMENT_SPEC, required_if=pod_spec.REQUIRED_IF, supports_check_mode=True)
+def create_containers(podman: Podman, params: dict, desired: dict, specs: list, images: dict = None) -> None:
+    """Create and start the given containers of the pod (their env secrets first); images: reference -> image to run."""
+    name = params["name"]
+    secret_env = pod_spec.secret_env_by_container(params["secret_env"])
+    for spec in specs:
+        container = pod_spec.container_name(name, spec["name"])
+        secrets = create_env_secrets(podman, container, secret_env.get(spec["name"], {}))
+        podman.run(pod_spec.create_container_args(name, spec, desired[container], secrets, (images or {}).get(spec["image"])))
+        podman.run(["start", container])
+
+
+def wait_for(podman: Podman, params: dict, started_now: list) -> dict:
+    """Health of the started containers that have a check (none when wait_timeout is 0); PodError when one is not
+    healthy in time, with its last log lines."""
+    checked = [pod_spec.container_name(params["name"], spec["name"]) for spec in params["containers"]
+               if spec.get("healthcheck") and pod_spec.container_name(params["name"], spec["name"]) in started_now]
+    health = wait_healthy(podman, checked, params["wait_timeout"]) if params["wait_timeout"] > 0 else {}
+    unhealthy = sorted(container for container, state in health.items() if state["health"] != "healthy")
+    if unhealthy:
+        logs = {container: "".join(podman.run(["logs", "--tail", "20", container], check=False)[1:])[-1500:] for container in unhealthy}
+        raise PodError("containers not healthy after %ss: %s" % (params["wait_timeout"], ", ".join(unhealthy)), containers=health, logs=logs)
+    return health
+
+
+def write_files(params: dict, pending: list) -> None:
+    for path, content, mode, secret, dummy in pending:
+        write_file(path, content, mode, params["file_owners"].get(path), secret)
+
+
+def restore(podman: Podman, record: dict) -> dict:
+    """Recreate the pod as its record describes it: its files, its pod, every container from the image ID it ran
+    (the reference may name a new image by now). Returns the restored containers' health."""
+    params = record["params"]
+    images = {reference: image_id for reference, image_id in record["image_ids"].items()
+              if image_id and podman.run(["image", "exists", image_id], check=False)[0] == 0}
+    pod_digest, desired = pod_spec.desired_state(params, record["image_ids"])
+    podman.run(["pod", "rm", "--force", "--time", "0", params["name"]], check=False)
+    write_files(params, files_to_write(params))
+    podman.run(pod_spec.create_pod_args(params, pod_digest))
+    create_containers(podman, params, desired, params["containers"], images)
+    return wait_for(podman, params, list(desired))
+
+
+def write_record(path: str, content: str) -> None:
+    if pod_spec.read_text_file(path) != content or "%04o" % (os.stat(path).st_mode & 0o7777) != "0600":
+        write_file(path, content, "0600", None, True)
+
+
+def apply(podman: Podman, params: dict, result: dict, desired: dict, pod_digest: str, observed_pod, pending_files: list,
+          actions: list) -> dict:
+    """Carry the plan out: files, volumes, pod, containers; then wait for what was started. Returns its health."""
+    name = params["name"]
+    write_files(params, pending_files)
+    for spec in params["containers"]:
+        for volume in pod_spec.named_volumes([spec]):
+            if podman.run(["volume", "exists", volume], check=False)[0] != 0:
+                podman.run(pod_spec.create_volume_args(volume, params["volume_owners"].get(volume)))
+                actions.append("volume %s created" % volume)
+    if result["pod"]:
+        if observed_pod is not None:
+            podman.run(["pod", "rm", "--force", "--time", str(params["stop_timeout"]), name])
+        podman.run(pod_spec.create_pod_args(params, pod_digest))
+    for container in result["remove"]:
+        podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
+    new = []
+    for spec in params["containers"]:
+        container = pod_spec.container_name(name, spec["name"])
+        action = result["containers"][container]
+        if action == "recreate":
+            podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
+        if action in ("create", "recreate"):
+            new.append(spec)
+        elif action == "start":
+            podman.run(["start", container])
+    create_containers(podman, params, desired, new)
+    # Only containers started by this run are waited for: an untouched running pod was healthy when it was
+    # converged, and the site's status step probes every container anyway (a no-op then costs no health probe).
+    return wait_for(podman, params, [container for container, action in result["containers"].items() if action])
+
+
+def remove(module: AnsibleModule, podman: Podman, name: str, observed_pod, record_file) -> None:
+    if not module.check_mode:
+        if observed_pod is not None:
+            podman.run(["pod", "rm", "--force", "--time", "0", name])
+        if record_file and os.path.exists(record_file):
+            os.remove(record_file)
+    module.exit_json(changed=observed_pod is not None, actions=["pod %s remove" % name] if observed_pod else [],
+                     diff={"before": {"pod": name if observed_pod else None}, "after": {"pod": None}})
+
+
+def converge(module: AnsibleModule, podman: Podman) -> None:
     params = module.params
     name = params["name"]
-    podman = Podman(module)
+    record_file = pod_spec.record_path(params["record_dir"], name) if params["record_dir"] else None
     observed_pod, observed = observe(podman, name)
-
     if params["state"] == "absent":
-        if observed_pod is not None and not module.check_mode:
-            podman.run(["pod", "rm", "--force", "--time", "0", name])
-        module.exit_json(changed=observed_pod is not None, actions=["pod %s remove" % name] if observed_pod else [],
-                         diff={"before": {"pod": name if observed_pod else None}, "after": {"pod": None}})
+        remove(module, podman, name, observed_pod, record_file)
 
     for path in [item["path"] for item in params["files"]] + list(params["secret_files"]):
         if not os.path.isabs(path):
@@ -375,8 +491,7 @@ def main():
     if missing and not module.check_mode:
         module.fail_json(msg="image(s) %s not present on this host: run the aegis.platform.images role first" % ", ".join(missing))
 
-    secret_env = pod_spec.secret_env_by_container(params["secret_env"])
-    unknown = sorted(set(secret_env) - {spec["name"] for spec in params["containers"]})
+    unknown = sorted(set(pod_spec.secret_env_by_container(params["secret_env"])) - {spec["name"] for spec in params["containers"]})
     if unknown:
         module.fail_json(msg="secret_env names containers that are not in the pod: %s" % ", ".join(unknown))
     pod_digest, desired = pod_spec.desired_state(params, ids)
@@ -404,45 +519,32 @@ def main():
     if module.check_mode:
         module.exit_json(changed=changed, actions=actions, diff=diff, containers_state=started(observed))
 
-    for path, content, mode, secret, dummy in pending_files:
-        write_file(path, content, mode, params["file_owners"].get(path), secret)
-    for spec in params["containers"]:
-        for volume in pod_spec.named_volumes([spec]):
-            if podman.run(["volume", "exists", volume], check=False)[0] != 0:
-                podman.run(pod_spec.create_volume_args(volume, params["volume_owners"].get(volume)))
-                actions.append("volume %s created" % volume)
-                changed = True
-
-    if result["pod"]:
-        if observed_pod is not None:
-            podman.run(["pod", "rm", "--force", "--time", str(params["stop_timeout"]), name])
-        podman.run(pod_spec.create_pod_args(params, pod_digest))
-    for container in result["remove"]:
-        podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
-    for spec in params["containers"]:
-        container = pod_spec.container_name(name, spec["name"])
-        action = result["containers"][container]
-        if action == "recreate":
-            podman.run(["rm", "--force", "--volumes", "--time", str(params["stop_timeout"]), container])
-        if action in ("create", "recreate"):
-            secrets = create_env_secrets(podman, container, secret_env.get(spec["name"], {}))
-            podman.run(pod_spec.create_container_args(name, spec, desired[container], secrets))
-        if action:
-            podman.run(["start", container])
-
-    # Only containers started by this run are waited for: an untouched running pod was healthy when it was
-    # converged, and the site's status step probes every container anyway (a no-op then costs no health probe).
-    checked = [pod_spec.container_name(name, spec["name"]) for spec in params["containers"]
-               if spec.get("healthcheck") and result["containers"][pod_spec.container_name(name, spec["name"])]]
-    health = wait_healthy(podman, checked, params["wait_timeout"]) if params["wait_timeout"] > 0 else {}
-    unhealthy = sorted(container for container, state in health.items() if state["health"] != "healthy")
-    if unhealthy:
-        logs = {container: "".join(podman.run(["logs", "--tail", "20", container], check=False)[1:])[-1500:] for container in unhealthy}
-        module.fail_json(msg="containers not healthy after %ss: %s" % (params["wait_timeout"], ", ".join(unhealthy)),
-                         changed=changed, actions=actions, containers=health, logs=logs)
+    record = read_record(record_file)
+    try:
+        health = apply(podman, params, result, desired, pod_digest, observed_pod, pending_files, actions)
+    except PodError as error:
+        message = "pod %s: %s" % (name, error)
+        if record is not None and observed_pod is not None:
+            try:
+                restore(podman, record)
+                message += "; the previous pod was restored from %s (fix the cause and rerun)" % record_file
+            except PodError as again:
+                message += "; restoring the previous pod from %s failed too: %s" % (record_file, again)
+        module.fail_json(msg=message, changed=True, actions=actions, **error.details)
+    if record_file:
+        write_record(record_file, pod_spec.record_content(params, ids))
+    changed = changed or any(action.startswith("volume ") for action in actions)
     if pod_spec.plan_changes(result):
         dummy, observed = observe(podman, name)
     module.exit_json(changed=changed, actions=actions, diff=diff, containers=health, containers_state=started(observed))
+
+
+def main():
+    module = AnsibleModule(argument_spec=pod_spec.ARGUMENT_SPEC, required_if=pod_spec.REQUIRED_IF, supports_check_mode=True)
+    try:
+        converge(module, Podman(module))
+    except PodError as error:
+        module.fail_json(msg=str(error), **error.details)
 
 
 if __name__ == "__main__":

@@ -272,3 +272,61 @@ def test_pods_have_boot_units_enabled():
     for pod in PODS:
         unit = "pod-%s.service" % pod_name(pod)
         assert host_of(pod).run("systemctl is-enabled %s", unit).stdout.strip() == "enabled", unit
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------
+
+# What a program reads only from its environment, so `podman inspect` shows it (the role READMEs list each one):
+# container -> names of generated secrets (as generated_secrets() names them).
+ENV_ONLY_SECRETS = {
+    container_name("core", "runtime"): {"core/seal-private-key.pem", "openbao/approle.json:secret_id"},
+    container_name("iam", "keycloak"): {"iam/admin"},
+    container_name("temporal", "server"): {"database/temporal"},
+}
+
+
+def generated_secrets():
+    """{name: value} of every secret the run generated: the controller's files (a JSON file's values as
+    file:key) and the client secrets the iam role handed to OpenBao KV. A PEM key is looked for by a line of it."""
+    root = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "secrets")
+    found = {}
+    for directory, dummy, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, root)
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            if name.endswith(".json"):
+                for key, value in json.loads(text).items():
+                    for index, item in enumerate(value if isinstance(value, list) else [value]):
+                        found["%s:%s%s" % (relative, key, "[%d]" % index if isinstance(value, list) else "")] = item
+            elif name.endswith(".pem"):
+                found[relative] = text.splitlines()[1]
+            elif not name.endswith(".sha256"):
+                found[relative] = text.strip()
+    token = found["openbao/init.json:root_token"]
+    for client in ("aegis-orchestrator", "aegis-temporal-worker", "aegis-openbao"):
+        request = urllib.request.Request("http://%s:8200/v1/secret/data/aegis/keycloak/%s" % (address_of("secrets"), client),
+                                         headers={"X-Vault-Token": token})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            found["kv:aegis/keycloak/%s" % client] = json.load(response)["data"]["data"]["client_secret"]
+    return {name: value for name, value in found.items() if isinstance(value, str) and len(value) >= 8}
+
+
+def test_no_secret_in_podman_inspect_or_ps_but_the_documented_exceptions():
+    secrets = generated_secrets()
+    assert {"database/aegis", "iam/admin", "openbao/approle.json:secret_id", "kv:aegis/keycloak/aegis-orchestrator"} <= set(secrets)
+    shown, in_ps = {}, {}
+    for host in ALL_HOSTS:
+        machine = testinfra.get_host("podman://aegistb-" + host)
+        names = machine.check_output("podman ps -a --format '{{.Names}}'").split()
+        for item in json.loads(machine.check_output("podman inspect " + " ".join(names))):
+            text = json.dumps(item)
+            found = {name for name, value in secrets.items() if value in text}
+            if found:
+                shown[item["Name"]] = found
+        processes = machine.check_output("ps -eo args")
+        in_ps.update({name: host for name, value in secrets.items() if value in processes})
+    assert in_ps == {}
+    assert {container: names - ENV_ONLY_SECRETS.get(container, set()) for container, names in shown.items()
+            if names - ENV_ONLY_SECRETS.get(container, set())} == {}

@@ -1,5 +1,6 @@
 """Verify the core pod alone (with its database): ports, health with real dependency checks, volume, podman
-socket, SEAL key, config files, secrets as podman secrets, a port collision rejected before any change."""
+socket, SEAL key, config files (the manifest 0600 with the database URL), a port collision rejected before any
+change."""
 
 import json
 import os
@@ -56,8 +57,9 @@ def test_volume_socket_key_and_config_mounts(host):
     assert mounts["/app/secrets/seal-private-key.pem"]["RW"] is False
     assert host.file("/etc/aegistest/core/secrets/seal-private-key.pem").mode == 0o600
     assert "BEGIN" in host.file("/etc/aegistest/core/secrets/seal-private-key.pem").content_string
-    config = host.file("/etc/aegistest/core/aegis-config.yaml").content_string
-    assert "kind: NodeConfig" in config and "env:AEGIS_DATABASE_URL" in config
+    manifest = host.file("/etc/aegistest/core/secrets/aegis-config.yaml")
+    assert "kind: NodeConfig" in manifest.content_string and "url: postgres://" in manifest.content_string
+    assert manifest.mode == 0o600 and manifest.uid == 10000
     # The runtime (uid 10000) owns its SEAL key and its data volume (aegis-runtime 0.15.0-pre-alpha drops root).
     assert host.file("/etc/aegistest/core/secrets/seal-private-key.pem").uid == 10000
     assert host.run("podman volume inspect --format '{{.UID}}' aegistest-runtime-data").stdout.strip() == "10000"
@@ -70,10 +72,9 @@ def test_podman_socket_answers_inside_the_pod(host):
     assert result.rc == 0 and "200 OK" in result.stdout
 
 
-def test_database_url_is_a_podman_secret(host):
-    config = inspect(host)["Config"]
-    assert "postgres://" not in " ".join(config.get("CreateCommand") or [])
-    assert "postgres://" not in json.dumps(config.get("Labels"))
+def test_database_url_is_in_no_inspect_output(host):
+    # Only what the runtime reads from nowhere but its environment is there: its SEAL key (and AppRole secret_id).
+    assert "postgres://" not in json.dumps(inspect(host))
 
 
 def test_port_collision_fails_before_any_change(host):

@@ -9,7 +9,9 @@ Every test takes testinfra's `host` fixture, so pytest keeps that order (it grou
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import stat
 import subprocess
 import time
@@ -281,6 +283,69 @@ def test_a_secret_id_destroyed_through_the_api_is_replaced_by_a_plain_rerun(host
     assert held["secret_id"] not in repaired.stdout + repaired.stderr
     again = converge()
     assert again.returncode == 0 and "changed=0" in again.stdout, recap(again)
+
+
+def changed_count(result):
+    return int(re.search(r"changed=(\d+)", result.stdout).group(1))
+
+
+def test_a_policy_edited_by_hand_is_put_back_by_a_plain_rerun(host):
+    """Fault: the platform policy rewritten through OpenBao's API (the AppRole token then cannot read the
+    platform's KV paths). The plain rerun (no force) reads the policy and writes it back: one change; the rerun
+    after it changes nothing."""
+    root = root_client()
+    original = root.sys.read_policy("aegis-platform")["data"]["rules"]
+    root.sys.create_or_update_policy("aegis-platform", 'path "secret/data/elsewhere/*" { capabilities = ["read"] }')
+    repaired = converge()
+    assert repaired.returncode == 0, recap(repaired)
+    assert changed_count(repaired) == 1, recap(repaired)
+    assert root.sys.read_policy("aegis-platform")["data"]["rules"].strip() == original.strip()
+    creds = json.loads(stored("openbao", "approle.json"))
+    client = hvac.Client(url=BAO_URL)
+    client.auth.approle.login(role_id=creds["role_id"], secret_id=creds["secret_id"])
+    client.secrets.kv.v2.create_or_update_secret(path="aegis/day2-policy", secret={"k": "v"}, mount_point="secret")
+    again = converge()
+    assert again.returncode == 0 and changed_count(again) == 0, recap(again)
+
+
+@pytest.mark.parametrize("how", ["restart -t 0 aegisday2-secrets-openbao", "kill -s KILL aegisday2-secrets-openbao",
+                                 "pod restart aegisday2-secrets"])
+def test_the_first_run_after_openbao_restarts_unseals_and_passes(host, how):
+    """Fault: OpenBao restarted (it comes back sealed, its health check failing until then). The first plain
+    rerun unseals it and its summary passes: a health result recorded while it was sealed is not taken as final."""
+    assert host.run("podman " + how).rc == 0
+    for _ in range(60):  # podman's restart policy brings a killed container back after a few seconds
+        if host.run("podman container inspect -f '{{.State.Running}}' aegisday2-secrets-openbao").stdout.strip() == "true":
+            break
+        time.sleep(1)
+    first = converge()
+    assert first.returncode == 0, recap(first)
+    assert not hvac.Client(url=BAO_URL).sys.read_health_status(method="GET")["sealed"]
+    again = converge()
+    assert again.returncode == 0 and changed_count(again) == 0, recap(again)
+
+
+def test_a_change_whose_pod_cannot_start_is_undone_and_the_other_pods_stay_reachable(host):
+    """Fault: a new setting whose pod cannot start for a reason no validation foresees (its port is held by a
+    process outside the platform). The run fails naming the cause; the previous storage pod is recreated from its
+    record; the other pods answer all along; the plain rerun changes nothing."""
+    with socket.socket() as holder:
+        holder.bind((ADDRESS, 17333))
+        holder.listen()
+        failed = playbook("site.yml", "-e", "aegis_storage_webdav_port=17333")
+    log = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "address already in use" in log and "the previous pod was restored" in log, recap(failed)
+    storage = [name for name in CONTAINERS if "-storage-" in name]
+    for _ in range(90):
+        if all(host.run("podman healthcheck run %s", name).rc == 0 for name in storage):
+            break
+        time.sleep(1)
+    assert read_back(host) == (ROW, KV, PAYLOAD)  # database, OpenBao and the restored filer all answer
+    with socket.create_connection((ADDRESS, 7333), timeout=10):
+        pass
+    again = converge()
+    assert again.returncode == 0 and changed_count(again) == 0, recap(again)
 
 
 # --- teardown without purge ---------------------------------------------------------------------------------

@@ -44,6 +44,13 @@ def test_keycloak_is_healthy(host):
         assert json.load(response)["status"] == "UP"
 
 
+def test_database_password_is_in_keycloaks_private_conf_file_not_in_inspect(host):
+    password = secret("database/keycloak")
+    assert password not in host.check_output("podman inspect aegistest-iam-keycloak")
+    conf = host.file("/etc/aegistest/iam/secrets/keycloak.conf")
+    assert conf.mode == 0o600 and conf.uid == 1000 and "db-password=" in conf.content_string
+
+
 def test_wrong_admin_password_is_rejected():
     with pytest.raises(KeycloakAuthenticationError):
         KeycloakAdmin(server_url=URL, username="admin", password="wrong", realm_name="master").get_realms()
@@ -141,3 +148,35 @@ def test_realm_and_secrets_survive_pod_recreate(host):
     assert "changed=" in converge.stdout
     after = {c["clientId"]: c["id"] for c in admin().get_clients()}
     assert after == before
+
+
+def converge():
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
+        capture_output=True, text=True, check=False)
+
+
+def changed_count(result):
+    return int(re.search(r"changed=(\d+)", result.stdout).group(1))
+
+
+def test_a_client_deleted_by_hand_is_recreated_by_a_plain_rerun_and_its_new_secret_reaches_openbao():
+    """Fault: a confidential client deleted through Keycloak's admin API. The plain rerun (no force) reads the
+    realm, creates the client again (Keycloak gives it a new secret) and hands that secret to OpenBao KV; the
+    rerun after it changes nothing."""
+    kc = admin()
+    kc.delete_client(kc.get_client_id("aegis-orchestrator"))
+    repaired = converge()
+    assert repaired.returncode == 0, repaired.stdout[-3000:]
+    # The realm (client created, its service-account role granted) and the KV hand-over.
+    assert changed_count(repaired) >= 2, repaired.stdout[-3000:]
+    kv = bao().secrets.kv.v2.read_secret_version(path="aegis/keycloak/aegis-orchestrator", mount_point="secret",
+                                                 raise_on_deleted_version=True)["data"]["data"]
+    assert kv["client_secret"] == admin().get_client_secrets(admin().get_client_id("aegis-orchestrator"))["value"]
+    token = KeycloakOpenID(server_url=URL, realm_name="aegis-system", client_id="aegis-orchestrator",
+                           client_secret_key=kv["client_secret"]).token(grant_type="client_credentials")
+    assert token["access_token"]
+    assert kv["client_secret"] not in repaired.stdout + repaired.stderr
+    again = converge()
+    assert again.returncode == 0 and changed_count(again) == 0, again.stdout[-3000:]

@@ -39,6 +39,13 @@ def test_its_database_exists_and_is_owned_by_its_role(host):
     assert out.strip() == "seal_gateway"
 
 
+def test_database_url_is_in_the_private_manifest_not_in_inspect(host):
+    assert "postgres://" not in json.dumps(inspect(host))
+    manifest = host.file("/etc/aegistest/seal-gateway/secrets/seal-gateway-config.yaml")
+    assert manifest.mode == 0o600 and "kind: SealGatewayConfig" in manifest.content_string
+    assert "url: postgres://seal_gateway:" in manifest.content_string
+
+
 def test_volume_and_socket_mounts(host):
     mounts = {m["Destination"]: m for m in inspect(host)["Mounts"]}
     assert mounts["/app/data"]["Name"] == "aegistest-seal-gateway-data"

@@ -66,12 +66,12 @@ def test_worker_reaches_the_database_with_its_credentials():
     assert health["dependencies"]["temporal"] == "ok"
 
 
-def test_worker_database_url_is_a_podman_secret_not_plain_config(host):
+def test_worker_database_url_is_a_private_dotenv_file_not_in_inspect(host):
     config = json.loads(host.check_output("podman inspect %s-worker --format json", POD))[0]
-    assert not any(entry.startswith("DATABASE_URL=") for entry in config["Config"].get("CreateCommand") or [])
-    assert "postgres://" not in " ".join(config["Config"].get("CreateCommand") or [])
-    labels = json.dumps(config["Config"]["Labels"])
-    assert "postgres://" not in labels
+    assert "postgres://" not in json.dumps(config)
+    env_file = host.file("/etc/aegistest/temporal/secrets/worker.env")
+    assert env_file.mode == 0o600 and env_file.content_string.startswith("DATABASE_URL='postgres://")
+    assert any(m["Destination"] == "/app/.env" and not m["RW"] for m in config["Mounts"])
 
 
 def test_volumes_are_mounted(host):

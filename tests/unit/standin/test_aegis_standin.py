@@ -532,11 +532,14 @@ def test_openbao_env_wiring():
 def _keycloak(httpserver, realm="aegis-system", host="https://iam.example.com"):
     httpserver.expect_request("/realms/%s/.well-known/openid-configuration" % realm).respond_with_json(
         {"issuer": host + "/realms/" + realm,
-         "token_endpoint": host + "/realms/%s/protocol/openid-connect/token" % realm})
+         "token_endpoint": host + "/realms/%s/protocol/openid-connect/token" % realm,
+         "jwks_uri": host + "/realms/%s/protocol/openid-connect/certs" % realm})
 
 
-def test_keycloak_discovery_and_client_credentials(httpserver):
+def test_keycloak_discovery_signing_keys_and_client_credentials(httpserver):
     _keycloak(httpserver)
+    httpserver.expect_request("/realms/aegis-system/protocol/openid-connect/certs").respond_with_json(
+        {"keys": [{"kid": "k1", "kty": "RSA"}]})
     httpserver.expect_request("/realms/aegis-system/protocol/openid-connect/token", method="POST",
                               data="grant_type=client_credentials&client_id=aegis-runtime&client_secret=cs"
                               ).respond_with_json({"access_token": "eyJ", "token_type": "Bearer"})
@@ -555,6 +558,8 @@ def test_keycloak_failures(httpserver):
     assert run_check(st.check_keycloak, base, "other", "", "") == "error: realm other discovery: HTTP 500"
     httpserver.expect_request("/realms/bare/.well-known/openid-configuration").respond_with_json({"issuer": "x"})
     assert run_check(st.check_keycloak, base, "bare", "", "") == "error: realm bare discovery: no token_endpoint"
+    # Without a client the check is the runtime's JWT validation: the realm must publish signing keys.
+    assert run_check(st.check_keycloak, base, "aegis-system", "", "") == "error: realm aegis-system signing keys: HTTP 500"
 
 
 def test_storage_and_tcp(httpserver):

@@ -96,3 +96,30 @@ def test_temporal_worker_reads_http_port_and_log_level():
         ri.temporal_worker({})
     with pytest.raises(ri.Refused, match="LOG_LEVEL: Invalid enum value"):
         ri.temporal_worker({"DATABASE_URL": "postgres://w:pw@db/w", "LOG_LEVEL": "warning"})
+
+
+def gateway_manifest(tmp_path, **spec):
+    path = tmp_path / "seal-gateway-config.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "seal.100monkeys.ai/v1", "kind": "SealGatewayConfig",
+                                    "metadata": {"name": "g"}, "spec": spec}))
+    return str(path)
+
+
+def test_seal_gateway_takes_its_database_from_the_manifest_unless_the_environment_overrides_it(tmp_path):
+    path = gateway_manifest(tmp_path, database={"url": "postgres://g:pw@db:5432/seal_gateway"})
+    env = {"SEAL_GATEWAY_CONFIG_PATH": path, "SEAL_GATEWAY_AUTH_DISABLED": "true"}
+    assert ri.seal_gateway(env)["DATABASE_URL"] == "postgres://g:pw@db:5432/seal_gateway"
+    override = dict(env, SEAL_GATEWAY_DB="postgres://o:pw@other:5432/o")
+    assert ri.seal_gateway(override)["DATABASE_URL"] == "postgres://o:pw@other:5432/o"
+    unset_reference = gateway_manifest(tmp_path, database={"url": "env:NOT_SET"})
+    with pytest.raises(ri.Refused, match="spec.database.url cannot be empty"):
+        ri.seal_gateway(dict(env, SEAL_GATEWAY_CONFIG_PATH=unset_reference))
+
+
+def test_temporal_worker_reads_its_dotenv_file_without_overriding_the_environment(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("# written by the role\nDATABASE_URL='postgres://w:p%23w@db:5432/w'\nLOG_LEVEL=debug\n")
+    monkeypatch.chdir(tmp_path)
+    settings = ri.temporal_worker({"LOG_LEVEL": "warn"})
+    assert settings["DATABASE_URL"] == "postgres://w:p%23w@db:5432/w"
+    with pytest.raises(ri.Refused, match="LOG_LEVEL: Invalid enum value"):
+        ri.temporal_worker({"LOG_LEVEL": "warning"})  # the environment wins over the file

@@ -151,3 +151,32 @@ def test_volume_owned_by_the_user_the_image_runs_as():
     assert pod_spec.create_volume_args("aegis-openbao-data", 100) == [
         "volume", "create", "--opt", "o=uid=100,gid=100", "aegis-openbao-data"]
     assert pod_spec.create_volume_args("aegis-pg-data") == ["volume", "create", "aegis-pg-data"]
+
+
+def test_record_keeps_the_description_with_its_secrets_and_image_ids_not_what_the_call_should_do():
+    record = json.loads(pod_spec.record_content(_validated(record_dir="/etc/a/pods", force_recreate=True), {"img:1": "sha-1"}))
+    assert record["image_ids"] == {"img:1": "sha-1"}
+    assert record["params"]["secret_files"] == {"/etc/a/pw": "s3cret"}
+    assert not {"state", "force_recreate", "record_dir"} & set(record["params"])
+    assert pod_spec.record_content(_validated(), {"img:1": "sha-1"}) == pod_spec.record_content(
+        _validated(force_recreate=True), {"img:1": "sha-1"})
+
+
+def test_probe_without_the_current_record_sends_the_pod_to_the_module():
+    params = _validated(record_dir="/etc/a/pods")
+    probe = _probe_of(params)
+    assert pod_spec.converged_in_probe(params, probe) is None  # no record yet (a deployment made before records)
+    content = pod_spec.record_content(params, {"img:1": "sha-1"})
+    probe["files"]["/etc/a/pods/aegis-db.json"] = [pod_spec.content_digest(content), "0600", 0]
+    assert pod_spec.converged_in_probe(params, probe) is not None
+    stale = _validated(record_dir="/etc/a/pods", wait_timeout=5)
+    assert pod_spec.converged_in_probe(stale, probe) is None
+    probe["files"]["/etc/a/pods/aegis-db.json"][1] = "0644"
+    assert pod_spec.converged_in_probe(params, probe) is None
+
+
+def test_a_restore_can_run_the_recorded_image_id_under_the_described_settings():
+    args = pod_spec.create_container_args("aegis-database", SPEC, "d1", image="sha256:old")
+    assert args[-4:] == ["sha256:old", "postgres", "-c", "port=5432"]
+    label = args[args.index("--label", args.index("--label") + 1) + 1]
+    assert json.loads(label.split("=", 1)[1])["image"] == "img:1"

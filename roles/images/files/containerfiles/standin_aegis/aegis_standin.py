@@ -437,12 +437,20 @@ def check_keycloak(url, realm, client_id, client_secret, deadline):
     doc = _json(body)
     if not doc or not doc.get("token_endpoint"):
         raise CheckError("realm %s discovery: no token_endpoint" % realm)
+    # The discovered endpoints name Keycloak's public hostname, which may not resolve inside the pod network: use
+    # their paths on the address we were given.
+    given = urllib.parse.urlsplit(base)
+
+    def here(url):
+        return urllib.parse.urlunsplit((given.scheme, given.netloc, urllib.parse.urlsplit(url).path, "", ""))
+
+    if not client_id:
+        # What the runtime does with the realm: validate JWTs against its signing keys.
+        status, body = _http("GET", here(doc.get("jwks_uri") or ""), deadline)
+        if status != 200 or not (_json(body) or {}).get("keys"):
+            raise CheckError("realm %s signing keys: HTTP %d" % (realm, status))
     if client_id:
-        # The discovered endpoint names Keycloak's public hostname, which may not resolve inside the pod network:
-        # post to its path on the address we were given.
-        endpoint = urllib.parse.urlsplit(doc["token_endpoint"])
-        given = urllib.parse.urlsplit(base)
-        token_url = urllib.parse.urlunsplit((given.scheme, given.netloc, endpoint.path, "", ""))
+        token_url = here(doc["token_endpoint"])
         form = {"grant_type": "client_credentials", "client_id": client_id}
         if client_secret:
             form["client_secret"] = client_secret

@@ -122,16 +122,37 @@ def runtime(env):
     return settings
 
 
+def _gateway_value(value, env):
+    """The gateway's `env:` references (config_manifest.rs resolve_env_string): an unset variable leaves ''."""
+    if isinstance(value, str) and value.startswith("env:"):
+        return env.get(value[4:], "")
+    return value
+
+
+def _gateway_override(env, name, current):
+    """apply_env_overrides: a set, non-blank SEAL_GATEWAY_* variable wins over the manifest."""
+    value = env.get(name, "")
+    return value if value.strip() else current
+
+
 def seal_gateway(env):
-    """aegis-seal-gateway: src/infrastructure/config.rs (SEAL_GATEWAY_* overrides), src/domain/config_manifest.rs
-    (the SealGatewayConfig manifest), src/infrastructure/persistence/sqlite.rs (SEAL_GATEWAY_DB)."""
-    path = env.get("SEAL_GATEWAY_CONFIG_PATH") or next(
-        (p for p in ("/app/seal-gateway-config.yaml", "/etc/aegis/seal-gateway-config.yaml") if os.path.exists(p)), None)
-    if path:
-        load_manifest(path, "seal.100monkeys.ai/v1", "SealGatewayConfig")
-    if env.get("SEAL_GATEWAY_AUTH_DISABLED") != "true" and not env.get("SEAL_GATEWAY_OPERATOR_JWKS_URI"):
+    """aegis-seal-gateway: src/domain/config_manifest.rs (the SealGatewayConfig manifest found at
+    SEAL_GATEWAY_CONFIG_PATH, ./seal-gateway-config.yaml or /etc/aegis; then the SEAL_GATEWAY_* overrides; then
+    validate()), src/infrastructure/persistence/sqlite.rs (a postgres:// URL selects PostgreSQL)."""
+    path = next((p for p in (env.get("SEAL_GATEWAY_CONFIG_PATH"), "/app/seal-gateway-config.yaml",
+                             "/etc/aegis/seal-gateway-config.yaml") if p and os.path.exists(p)), None)
+    spec = load_manifest(path, "seal.100monkeys.ai/v1", "SealGatewayConfig") if path else {}
+    database = _gateway_override(env, "SEAL_GATEWAY_DB", _gateway_value(
+        (spec.get("database") or {}).get("url", "sqlite://gateway.db"), env))
+    auth = spec.get("auth") or {}
+    disabled = env["SEAL_GATEWAY_AUTH_DISABLED"].lower() == "true" if "SEAL_GATEWAY_AUTH_DISABLED" in env \
+        else bool(auth.get("disabled"))
+    jwks = env["SEAL_GATEWAY_OPERATOR_JWKS_URI"] if "SEAL_GATEWAY_OPERATOR_JWKS_URI" in env \
+        else _gateway_value(auth.get("operator_jwks_uri", ""), env)
+    if not (database or "").strip():
+        raise Refused("spec.database.url cannot be empty")
+    if not disabled and not jwks.strip():
         raise Refused("spec.auth.operator_jwks_uri is required when auth is enabled")
-    database = env.get("SEAL_GATEWAY_DB") or "sqlite://gateway.db"
     settings = {"ports": {"http": _port(env.get("SEAL_GATEWAY_BIND"), 8089),
                           "grpc": _port(env.get("SEAL_GATEWAY_GRPC_BIND"), 50055)},
                 "UI_ENABLED": env.get("SEAL_GATEWAY_UI_ENABLED") != "false"}
@@ -149,8 +170,33 @@ def seal_gateway(env):
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
 
 
+def dotenv(path, env):
+    """The environment after dotenv's config() (dotenv 17, lib/main.js): KEY=VALUE lines of the file (quotes
+    stripped, `#` comments), where the environment does not already set KEY (override is off)."""
+    merged = dict(env)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return merged  # dotenv goes on without a file
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key, value = key.strip().removeprefix("export ").strip(), value.strip()
+        if value[:1] in "'\"`" and len(value) > 1 and value[-1] == value[0]:
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        merged.setdefault(key, value)
+    return merged
+
+
 def temporal_worker(env):
-    """aegis-temporal-worker: src/config.ts (zod: DATABASE_URL required, HTTP_PORT, LOG_LEVEL enum)."""
+    """aegis-temporal-worker: src/config.ts (dotenv.config() reads ./.env, /app/.env in the image, without
+    overriding the environment; zod: DATABASE_URL required, HTTP_PORT, LOG_LEVEL enum)."""
+    env = dotenv(os.path.join(os.getcwd(), ".env"), env)
     if not env.get("DATABASE_URL"):
         raise Refused("Invalid configuration: DATABASE_URL: Required")
     level = env.get("LOG_LEVEL") or "info"
