@@ -169,8 +169,8 @@ options:
     default: false
   record_dir:
     description:
-      - Directory where the module keeps a record of each pod it converged (C(<name>.json), mode 0600: the pod's
-        description, secrets included, and the IDs of the images it runs).
+      - Directory where the module keeps a record of each pod it converged (C(<name>.json), mode 0600), holding the
+        pod's description, secrets included, and the IDs of the images it runs.
       - When a change cannot start (podman refuses to create or start the new pod or a container, or a container
         the module waits for does not become healthy), the module removes what it started, recreates the previous
         pod from its record (its files, secrets and image IDs) and fails, naming the cause. Without a record (the
