@@ -36,7 +36,7 @@ RAW_TIMEOUT = int(os.environ.get("BENCH_RAW_TIMEOUT", "180"))
 SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)
 UPGRADE = ["-e", "aegis_core_rust_log=debug"]
 # Podman secrets the raw script mints itself in its bootstrap (by their target variable); the others are input.
-MINTED = {"OPENBAO_ROLE_ID", "OPENBAO_SECRET_ID", "KEYCLOAK_CLIENT_SECRET"}
+MINTED = {"OPENBAO_SECRET_ID"}
 # Stand-ins whose health body reports each dependency ("ok" / "not configured" / "error: ...").
 REPORTS = {"core-runtime": "http://127.0.0.1:8088/health", "temporal-worker": "http://127.0.0.1:3000/health",
            "seal-gateway-gateway": "http://127.0.0.1:8089/health?verbose=1"}

@@ -12,8 +12,8 @@
 #   pods/<n>-<pod>    "<name> <podman command, shell-quoted>" per line, the pod first: the commands the converge
 #                     ran, read back from podman
 #   files/            the rendered config and secret files the pods mount (to /etc/$PREFIX)
-#   env/<secret>      values of the podman secrets containers read as environment, except those this script
-#                     mints (AppRole role_id/secret_id, the runtime's Keycloak client secret)
+#   env/<secret>      values of the podman secrets containers read as environment, except the one this script
+#                     mints (the AppRole secret_id; the role_id it mints goes into the runtime's manifest)
 #   passwords/<role>  PostgreSQL login roles and their passwords; databases: "<db> <owner>"; grants: "<role> <group>"
 #   policy.hcl        the AppRole's OpenBao policy; realm.json: the realm (settings, roles, client scopes, clients,
 #                     service-account roles) without Keycloak's built-ins
@@ -198,11 +198,11 @@ bootstrap_realm() {  # the realm when missing; client secrets to OpenBao KV and 
   }
 }
 
-runtime_credentials() {  # the runtime's AppRole and Keycloak credentials: podman secrets and a 0600 env file
-  local env
-  put_secret "$PREFIX-core-runtime-openbao-role-id" "$(jq -r .role_id "$BENCH_STATE/approle.json")"
+runtime_credentials() {  # the runtime's AppRole: role ID in its manifest, secret ID a podman secret, a 0600 env file
+  local env manifest=$CONFIG_DIR/core/secrets/aegis-config.yaml wanted
+  wanted=$(sed "s/^\( *role_id:\).*/\1 $(jq -r .role_id "$BENCH_STATE/approle.json")/" "$BENCH_INPUT/files/core/secrets/aegis-config.yaml")
+  [ "$(cat "$manifest")" = "$wanted" ] || { printf '%s\n' "$wanted" > "$manifest"; changed "file core/secrets/aegis-config.yaml"; }
   put_secret "$PREFIX-core-runtime-openbao-secret-id" "$(jq -r .secret_id "$BENCH_STATE/approle.json")"
-  put_secret "$PREFIX-core-runtime-keycloak-client-secret" "${CLIENT_SECRET[aegis-orchestrator]}"
   env=$(jq -r '"OPENBAO_ROLE_ID=\(.role_id)\nOPENBAO_SECRET_ID=\(.secret_id)"' "$BENCH_STATE/approle.json")
   [ "$(cat "$CONFIG_DIR/core/secrets/openbao-approle.env" 2>/dev/null)" = "$env" ] ||
     { echo "$env" > "$CONFIG_DIR/core/secrets/openbao-approle.env"; changed "file core/secrets/openbao-approle.env"; }
@@ -221,7 +221,7 @@ deploy() {
   local f
   podman network exists "$PREFIX-network" || { podman network create "$PREFIX-network" >/dev/null; changed "network"; }
   mkdir -p -m 0755 "$CONFIG_DIR"
-  diff -rq -x openbao-approle.env "$BENCH_INPUT/files" "$CONFIG_DIR" >/dev/null 2>&1 ||
+  diff -rq -x openbao-approle.env -x aegis-config.yaml "$BENCH_INPUT/files" "$CONFIG_DIR" >/dev/null 2>&1 ||
     { cp -a "$BENCH_INPUT/files/." "$CONFIG_DIR/"; changed "config files"; }
   for f in "$BENCH_INPUT"/env/*; do put_secret "${f##*/}" "$(cat "$f")"; done
   pod database
