@@ -314,9 +314,12 @@ def test_the_first_run_after_openbao_restarts_unseals_and_passes(host, how):
     """Fault: OpenBao restarted (it comes back sealed, its health check failing until then). The first plain
     rerun unseals it (one change) and its summary passes: a health result recorded while it was sealed is not taken
     as final. (The tests after this one end with a rerun that changes nothing.)"""
+    state = "podman container inspect -f '{{.State.Running}} {{.State.StartedAt}}' aegisday2-secrets-openbao"
+    before = host.check_output(state)
     assert host.run("podman " + how).rc == 0
     for _ in range(60):  # podman's restart policy brings a killed container back after a few seconds
-        if host.run("podman container inspect -f '{{.State.Running}}' aegisday2-secrets-openbao").stdout.strip() == "true":
+        now = host.check_output(state)
+        if now.startswith("true") and now != before:
             break
         time.sleep(1)
     first = converge()
