@@ -308,23 +308,33 @@ def test_a_policy_edited_by_hand_is_put_back_by_a_plain_rerun(host):
     assert again.returncode == 0 and changed_count(again) == 0, recap(again)
 
 
-@pytest.mark.parametrize("how", ["restart -t 0 aegisday2-secrets-openbao", "kill -s KILL aegisday2-secrets-openbao",
-                                 "pod restart aegisday2-secrets"])
-def test_the_first_run_after_openbao_restarts_unseals_and_passes(host, how):
-    """Fault: OpenBao restarted (it comes back sealed, its health check failing until then). The first plain
-    rerun unseals it (one change) and its summary passes: a health result recorded while it was sealed is not taken
-    as final. (The tests after this one end with a rerun that changes nothing.)"""
-    state = "podman container inspect -f '{{.State.Running}} {{.State.StartedAt}}' aegisday2-secrets-openbao"
+OPENBAO = "%s-secrets-openbao" % PREFIX
+
+
+@pytest.mark.parametrize("how,changes", [
+    ("podman restart -t 0 " + OPENBAO, 1),
+    # A crash: the process killed, podman's restart policy starts the container again.
+    ("kill -9 $(podman container inspect -f '{{.State.Pid}}' %s)" % OPENBAO, 1),
+    ("podman pod restart %s-secrets" % PREFIX, 1),
+    # Stopped by hand: podman's restart policy leaves it stopped; the rerun starts it, then unseals it.
+    ("podman stop -t 0 " + OPENBAO, 2),
+], ids=["restarted", "crashed", "pod-restarted", "stopped"])
+def test_the_first_run_after_openbao_restarts_unseals_and_passes(host, how, changes):
+    """Fault: OpenBao restarted, crashed or stopped (it comes back sealed, its health check failing until it is
+    unsealed). The first plain rerun unseals it, with exactly the changes it needs, and its summary passes: a health
+    result recorded while it was sealed is not taken as final. (The tests after this one end with a rerun that
+    changes nothing.)"""
+    state = "podman container inspect -f '{{.State.Running}} {{.State.StartedAt}}' " + OPENBAO
     before = host.check_output(state)
-    assert host.run("podman " + how).rc == 0
-    for _ in range(60):  # podman's restart policy brings a killed container back after a few seconds
+    assert host.run(how).rc == 0
+    for _ in range(60 if changes == 1 else 0):  # wait until it runs again (a new start time)
         now = host.check_output(state)
         if now.startswith("true") and now != before:
             break
         time.sleep(1)
     first = converge()
     assert first.returncode == 0, recap(first)
-    assert changed_count(first) == 1, recap(first)  # the unseal
+    assert changed_count(first) == changes, recap(first)
     assert not hvac.Client(url=BAO_URL).sys.read_health_status(method="GET")["sealed"]
 
 
