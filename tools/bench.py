@@ -38,8 +38,9 @@ UPGRADE = ["-e", "aegis_core_rust_log=debug"]
 # Podman secrets the raw script mints itself in its bootstrap (by their target variable); the others are input.
 MINTED = {"OPENBAO_SECRET_ID"}
 # Stand-ins whose health body reports each dependency ("ok" / "not configured" / "error: ...").
-REPORTS = {"core-runtime": "http://127.0.0.1:8088/health", "temporal-worker": "http://127.0.0.1:3000/health",
-           "seal-gateway-gateway": "http://127.0.0.1:8089/health?verbose=1"}
+# The AEGIS containers' own /health reports, read inside them with bash (their images have no HTTP client).
+REPORTS = {"core-runtime": (8088, "/health"), "temporal-worker": (3000, "/health"),
+           "seal-gateway-gateway": (8089, "/health?verbose=1")}
 
 
 class Failed(Exception):
@@ -172,8 +173,11 @@ def end_state(names):
         except OSError as exc:
             sealed = "unknown (%s)" % exc
         errors = []
-        for container, url in REPORTS.items():
-            out = podman("exec", "%s-%s" % (PREFIX, container), "wget", "-q", "-O", "-", url, check=False).stdout
+        for container, (port, path) in REPORTS.items():
+            request = ("exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && cat <&3"
+                       % (port, path))
+            answer = podman("exec", "%s-%s" % (PREFIX, container), "bash", "-c", request, check=False).stdout
+            out = answer.replace("\r\n", "\n").partition("\n\n")[2]
             report = json.loads(out)["dependencies"] if out.startswith("{") else {"health": "no report"}
             errors += ["%s %s: %s" % (container, dep, value) for dep, value in report.items() if value not in ("ok", "not configured")]
         if (not unhealthy and sealed is False and not errors) or time.monotonic() > deadline:
