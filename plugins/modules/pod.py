@@ -312,15 +312,20 @@ def image_ids(podman: Podman, images: list) -> dict:
     return {image: (podman.json(["image", "inspect", "--format", "json", image]) or [{}])[0].get("Id") for image in wanted}
 
 
+def on_disk(path: str):
+    """(content, [content digest, mode, uid]) of a file as the host probe describes it; (None, None) when missing."""
+    current = pod_spec.read_text_file(path)
+    if current is None:
+        return None, None
+    stat = os.stat(path)
+    return current, [pod_spec.content_digest(current), "%04o" % (stat.st_mode & 0o7777), stat.st_uid]
+
+
 def files_to_write(params: dict) -> list:
     """(path, content, mode, secret, current) of every managed file whose content, mode or owner differs on disk."""
     pending = []
     for path, content, mode, secret in pod_spec.wanted_files(params):
-        current = pod_spec.read_text_file(path)
-        seen = None
-        if current is not None:
-            stat = os.stat(path)
-            seen = [pod_spec.content_digest(current), "%04o" % (stat.st_mode & 0o7777), stat.st_uid]
+        current, seen = on_disk(path)
         if pod_spec.file_differs(params, path, content, mode, seen):
             pending.append((path, content, mode, secret, current))
     return pending
@@ -427,21 +432,30 @@ def restore(podman: Podman, record: dict) -> dict:
     return wait_for(podman, params, list(desired))
 
 
-def write_record(path: str, content: str) -> None:
-    if pod_spec.read_text_file(path) != content or "%04o" % (os.stat(path).st_mode & 0o7777) != "0600":
-        write_file(path, content, "0600", None, True)
+def write_record(path: str, params: dict, ids: dict) -> None:
+    """Keep the record of the pod as it now runs, unless the host already holds exactly that record."""
+    if not pod_spec.record_current(params, ids, on_disk(path)[1]):
+        write_file(path, pod_spec.record_content(params, ids), "0600", None, True)
+
+
+def create_volumes(podman: Podman, params: dict) -> list:
+    """Create the pod's named volumes that do not exist yet; returns their names."""
+    created = []
+    for volume in pod_spec.named_volumes(params["containers"]):
+        if podman.run(["volume", "exists", volume], check=False)[0] != 0:
+            podman.run(pod_spec.create_volume_args(volume, params["volume_owners"].get(volume)))
+            created.append(volume)
+    return created
 
 
 def apply(podman: Podman, params: dict, result: dict, desired: dict, pod_digest: str, observed_pod, pending_files: list,
-          actions: list) -> dict:
-    """Carry the plan out: files, volumes, pod, containers; then wait for what was started. Returns its health."""
+          actions: list) -> tuple:
+    """Carry the plan out: files, volumes, pod, containers; then wait for what was started. Returns (the volumes it
+    created, the started containers' health)."""
     name = params["name"]
     write_files(params, pending_files)
-    for spec in params["containers"]:
-        for volume in pod_spec.named_volumes([spec]):
-            if podman.run(["volume", "exists", volume], check=False)[0] != 0:
-                podman.run(pod_spec.create_volume_args(volume, params["volume_owners"].get(volume)))
-                actions.append("volume %s created" % volume)
+    volumes = create_volumes(podman, params)
+    actions += ["volume %s created" % volume for volume in volumes]
     if result["pod"]:
         if observed_pod is not None:
             podman.run(["pod", "rm", "--force", "--time", str(params["stop_timeout"]), name])
@@ -461,7 +475,7 @@ def apply(podman: Podman, params: dict, result: dict, desired: dict, pod_digest:
     create_containers(podman, params, desired, new)
     # Only containers started by this run are waited for: an untouched running pod was healthy when it was
     # converged, and the site's status step probes every container anyway (a no-op then costs no health probe).
-    return wait_for(podman, params, [container for container, action in result["containers"].items() if action])
+    return volumes, wait_for(podman, params, [container for container, action in result["containers"].items() if action])
 
 
 def remove(module: AnsibleModule, podman: Podman, name: str, observed_pod, record_file) -> None:
@@ -521,7 +535,7 @@ def converge(module: AnsibleModule, podman: Podman) -> None:
 
     record = read_record(record_file)
     try:
-        health = apply(podman, params, result, desired, pod_digest, observed_pod, pending_files, actions)
+        volumes, health = apply(podman, params, result, desired, pod_digest, observed_pod, pending_files, actions)
     except PodError as error:
         message = "pod %s: %s" % (name, error)
         if record is not None and observed_pod is not None:
@@ -531,9 +545,9 @@ def converge(module: AnsibleModule, podman: Podman) -> None:
             except PodError as again:
                 message += "; restoring the previous pod from %s failed too: %s" % (record_file, again)
         module.fail_json(msg=message, changed=True, actions=actions, **error.details)
+    changed = changed or any(volumes)
     if record_file:
-        write_record(record_file, pod_spec.record_content(params, ids))
-    changed = changed or any(action.startswith("volume ") for action in actions)
+        write_record(record_file, params, ids)
     if pod_spec.plan_changes(result):
         dummy, observed = observe(podman, name)
     module.exit_json(changed=changed, actions=actions, diff=diff, containers=health, containers_state=started(observed))

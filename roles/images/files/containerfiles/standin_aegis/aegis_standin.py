@@ -449,7 +449,7 @@ def check_keycloak(url, realm, client_id, client_secret, deadline):
         status, body = _http("GET", here(doc.get("jwks_uri") or ""), deadline)
         if status != 200 or not (_json(body) or {}).get("keys"):
             raise CheckError("realm %s signing keys: HTTP %d" % (realm, status))
-    if client_id:
+    else:
         token_url = here(doc["token_endpoint"])
         form = {"grant_type": "client_credentials", "client_id": client_id}
         if client_secret:
