@@ -26,11 +26,15 @@ import time
 import urllib.parse
 import urllib.request
 
+import yaml
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PREFIX = "aegisbench"
 BIND = "127.0.0.3"
 CONFIG_DIR = pathlib.Path("/etc") / PREFIX
-PODS = ["database", "secrets", "iam", "storage", "observability", "temporal", "core", "seal-gateway"]
+# The pods, from the collection's pod registry.
+PODS = [pod.replace("_", "-") for pod in
+        yaml.safe_load((ROOT / "roles/common/vars/main.yml").read_text())["__aegis_pods"]]
 # Seconds for one raw run; then the bench ends, naming the containers that were not ready.
 RAW_TIMEOUT = int(os.environ.get("BENCH_RAW_TIMEOUT", "180"))
 SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)

@@ -52,8 +52,9 @@ def item(root, pod, kind, name, path):
             "size": os.path.getsize(path), "sha256": digest.hexdigest()}
 
 
-def backup_database(root, container, superuser):
-    exec_pg = ["exec", "-u", "postgres", container]
+def backup_database(root, container, superuser, port):
+    # PGPORT: the client tools connect to the socket of the port the server listens on.
+    exec_pg = ["exec", "-u", "postgres", "-e", "PGPORT=%d" % port, container]
     items = []
     path = os.path.join(root, "database", "globals.sql")
     to_file(path, exec_pg + ["pg_dumpall", "-U", superuser, "--globals-only"])
@@ -120,6 +121,7 @@ def main():
     parser.add_argument("--dest", required=True)
     parser.add_argument("--database-container", default="")
     parser.add_argument("--database-superuser", default="aegis")
+    parser.add_argument("--database-port", type=int, default=5432)
     parser.add_argument("--openbao-url", default="", help="OpenBao base URL; the token is read from stdin")
     parser.add_argument("--volume", action="append", default=[], help="POD_KEY:POD_NAME:VOLUME (repeat)")
     parser.add_argument("--pause", action="store_true", help="pause a pod while its volumes are exported")
@@ -133,7 +135,7 @@ def main():
     try:
         items = []
         if args.database_container:
-            items += backup_database(root, args.database_container, args.database_superuser)
+            items += backup_database(root, args.database_container, args.database_superuser, args.database_port)
         if args.openbao_url:
             items += backup_openbao(root, args.openbao_url.rstrip("/"), sys.stdin.readline().strip())
         items += backup_volumes(root, pod_volumes, args.pause)

@@ -68,8 +68,9 @@ def volumes(directory, names):
         run(["podman", "volume", "import", name, os.path.join(directory, "volumes", name + ".tar")])
 
 
-def database(directory, container, superuser, names):
-    exec_pg = ["podman", "exec", "-i", "-u", "postgres", container]
+def database(directory, container, superuser, port, names):
+    # PGPORT: the client tools connect to the socket of the port the server listens on.
+    exec_pg = ["podman", "exec", "-i", "-u", "postgres", "-e", "PGPORT=%d" % port, container]
     psql = exec_pg + ["psql", "-U", superuser, "-d", "postgres", "-X", "-q"]
     # Roles first (their SCRAM verifiers included). Every role that exists already (the superuser at least)
     # answers "already exists" to its CREATE ROLE and is still set by the ALTER ROLE that follows.
@@ -114,6 +115,7 @@ def main():
     parser.add_argument("--volume", action="append", default=[])
     parser.add_argument("--container", default="")
     parser.add_argument("--superuser", default="aegis")
+    parser.add_argument("--port", type=int, default=5432)
     parser.add_argument("--database", action="append", default=[])
     parser.add_argument("--url", default="")
     args = parser.parse_args()
@@ -123,7 +125,7 @@ def main():
         elif args.action == "volumes":
             volumes(args.dir, args.volume)
         elif args.action == "database":
-            database(args.dir, args.container, args.superuser, args.database)
+            database(args.dir, args.container, args.superuser, args.port, args.database)
         else:
             openbao(args.dir, args.url.rstrip("/"), sys.stdin.readline().strip())
     except (Failure, OSError) as exc:

@@ -26,6 +26,10 @@ options:
     description: Superuser that C(psql) connects as over the local socket (peer authentication).
     type: str
     default: postgres
+  port:
+    description: Port the server listens on; C(psql) connects to the local socket of that port.
+    type: int
+    default: 5432
   os_user:
     description: Container user C(psql) runs as.
     type: str
@@ -102,7 +106,8 @@ from ansible_collections.aegis.platform.plugins.module_utils import postgres
 def psql(module: AnsibleModule, sql: str) -> str:
     podman = module.get_bin_path("podman", required=True)
     args = [podman, "exec", "-i", "--user", module.params["os_user"], module.params["container"],
-            "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", module.params["admin_user"], "-d", "postgres"]
+            "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", module.params["admin_user"], "-d", "postgres",
+            "-p", str(module.params["port"])]
     rc, out, err = module.run_command(args, data=sql, binary_data=True)
     if rc != 0:
         # psql echoes the failing statement; a password verifier could be in it, so only the first line is kept.
@@ -116,6 +121,7 @@ def main():
         argument_spec=dict(
             container=dict(type="str", required=True),
             admin_user=dict(type="str", default="postgres"),
+            port=dict(type="int", default=5432),
             os_user=dict(type="str", default="postgres"),
             roles=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),

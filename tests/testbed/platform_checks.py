@@ -78,6 +78,11 @@ def address_of(pod):
     return HOSTVARS[placed_on(pod)]["aegis_advertise_address"]
 
 
+def database_port():
+    """PostgreSQL's port as the database pod's host sets it (the multinode inventory moves it)."""
+    return int(HOSTVARS[placed_on("database")].get("aegis_database_port", 5432))
+
+
 def target(source, pod):
     """How the source pod reaches the pod: its name on one host, its host's address across hosts."""
     return pod_name(pod) if placed_on(source) == placed_on(pod) else address_of(pod)
@@ -167,7 +172,7 @@ def test_each_host_runs_only_its_pods():
 
 def test_flow_core_to_database_sql():
     assert http_json("core", 8088, "/health/dependencies")["dependencies"]["database"] == "ok"  # real SCRAM login
-    assert connect_from("core", "runtime", target("core", "database"), 5432)
+    assert connect_from("core", "runtime", target("core", "database"), database_port())
 
 
 def test_flow_core_to_temporal_grpc():
@@ -215,12 +220,12 @@ def test_flow_worker_to_core_grpc():
 
 def test_flow_worker_to_database():
     assert http_json("temporal", 3000, "/health")["dependencies"]["database"] == "ok"
-    assert connect_from("temporal", "worker", target("temporal", "database"), 5432)
+    assert connect_from("temporal", "worker", target("temporal", "database"), database_port())
 
 
 def test_flow_iam_to_database():
     # Keycloak keeps its realms in the database pod's keycloak database: the realm the bootstrap made is there.
-    assert connect_from("iam", "keycloak", target("iam", "database"), 5432)
+    assert connect_from("iam", "keycloak", target("iam", "database"), database_port())
     result = host_of("database").run("podman exec -u postgres %s psql -U aegis -d keycloak -tAc %s",
                                      container_name("database", "postgres"), "select name from realm order by name")
     assert result.rc == 0, result.stderr
@@ -253,7 +258,7 @@ def test_flow_grafana_to_its_datasources():
 
 def test_flow_seal_gateway_to_database():
     assert http_json("seal_gateway", 8089, "/health/dependencies")["dependencies"]["database"] == "ok"
-    assert connect_from("seal_gateway", "gateway", target("seal_gateway", "database"), 5432)
+    assert connect_from("seal_gateway", "gateway", target("seal_gateway", "database"), database_port())
 
 
 def test_every_dependency_of_core_is_ok():
