@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ansible-test sanity for plugins/, offline.
 # ansible-test must run from ansible_collections/aegis/platform, and it bootstraps pip in each test venv from a
-# download that is unreachable here: we hand it a local bootstrap script instead (see ENVIRONMENT.md).
+# download that is unreachable here: we hand it a local bootstrap script instead (tools/get_pip_offline.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${AEGIS_SANITY_DIR:-$root/.cache/sanity}

@@ -14,18 +14,14 @@ realm have none: their modules read the server on every run, so changes made by 
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+from ansible_collections.aegis.platform.plugins.module_utils.digests import content_digest, digest
 
 
 def receipt(inputs, server) -> str:
     """The receipt's content: a digest of the inputs and the server container's {id, started_at}."""
-    digest = _sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str))
-    return json.dumps({"inputs": digest, "server": server or {}}, sort_keys=True)
+    return json.dumps({"inputs": digest(inputs), "server": server or {}}, sort_keys=True)
 
 
 def receipt_current(podman_state, path: str, content: str) -> bool:
@@ -33,7 +29,7 @@ def receipt_current(podman_state, path: str, content: str) -> bool:
     if not isinstance(podman_state, dict) or not json.loads(content).get("server"):
         return False
     seen = (podman_state.get("files") or {}).get(path)
-    return bool(seen) and seen[0] == _sha256(content)[:16]
+    return bool(seen) and seen[0] == content_digest(content)
 
 
 class FilterModule:

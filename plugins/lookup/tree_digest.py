@@ -39,6 +39,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.aegis.platform.plugins.module_utils.digests import SIZE
 
 
 def tree_digest(root: str) -> str:
@@ -56,7 +57,7 @@ def tree_digest(root: str) -> str:
             digest.update(b"x" if os.access(path, os.X_OK) else b"-")
             with open(path, "rb") as handle:
                 digest.update(hashlib.sha256(handle.read()).digest())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()[:SIZE]
 
 
 class LookupModule(LookupBase):

@@ -10,25 +10,15 @@ re-reading and normalising podman's inspect output, so a no-op costs one `podman
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
-SPEC_LABEL = "io.aegis.spec"
+from ansible_collections.aegis.platform.plugins.module_utils.digests import SPEC_LABEL, content_digest, digest
+
 SPEC_JSON_LABEL = "io.aegis.spec-json"
 # Every container logs to files (podman's k8s-file driver), whatever podman's default is: on hosts with systemd
 # that default is journald, which leaves no userdata/ctr.log for Promtail to tail.
 LOG_DRIVER = "k8s-file"
-
-
-def digest(obj: object) -> str:
-    """Stable short digest of a JSON-able object."""
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def content_digest(content: str) -> str:
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
 def container_name(pod: str, short: str) -> str:
@@ -218,7 +208,7 @@ def file_differs(params: dict, path: str, content: str, mode: str, seen) -> bool
 
 
 def converged_in_probe(params: dict, probe: dict):
-    """The containers' {name: {id, started_at}} when a probe of the host (roles/podman_host/files/host_probe.py)
+    """The containers' {name: {id, started_at}} when a probe of the host (the host_probe module)
     shows the pod exactly as params describe it (pod, containers running with the same digests, no extra
     container, every written file with the same content, mode and owner); else None (the module must run)."""
     if params["state"] != "started" or params["force_recreate"]:

@@ -233,7 +233,7 @@ import threading
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aegis.platform.plugins.module_utils import pod_spec
+from ansible_collections.aegis.platform.plugins.module_utils import digests, pod_spec
 
 
 class PodError(Exception):
@@ -282,10 +282,10 @@ def observe(podman: Podman, name: str):
         if item.get("IsInfra"):
             continue
         labels = item.get("Labels") or {}
-        observed[item["Names"][0]] = {"digest": labels.get(pod_spec.SPEC_LABEL), "running": item.get("State") == "running",
+        observed[item["Names"][0]] = {"digest": labels.get(digests.SPEC_LABEL), "running": item.get("State") == "running",
                                       "settings": labels.get(pod_spec.SPEC_JSON_LABEL), "id": item["Id"],
                                       "started_at": item.get("StartedAt")}
-    return {"digest": (pod.get("Labels") or {}).get(pod_spec.SPEC_LABEL)}, observed
+    return {"digest": (pod.get("Labels") or {}).get(digests.SPEC_LABEL)}, observed
 
 
 def settings_of(observed):
@@ -317,8 +317,7 @@ def on_disk(path: str):
     current = pod_spec.read_text_file(path)
     if current is None:
         return None, None
-    stat = os.stat(path)
-    return current, [pod_spec.content_digest(current), "%04o" % (stat.st_mode & 0o7777), stat.st_uid]
+    return current, digests.file_state(path, current)
 
 
 def files_to_write(params: dict) -> list:

@@ -41,7 +41,7 @@ from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 MODULES = "ansible_collections.aegis.platform.plugins.modules"
 
-# The policy of the AEGIS runtime as UPSTREAM.md describes it: the platform's own KV paths plus tenant and system.
+# The policy of the AEGIS runtime as docs/upstream.md describes it: the platform's own KV paths plus tenant and system.
 AEGIS_PLATFORM_POLICY = """
 path "secret/data/aegis/*" {
   capabilities = ["create", "read", "update", "delete", "list"]

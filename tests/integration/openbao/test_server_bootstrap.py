@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The whole bootstrap (UPSTREAM.md `make bootstrap-secrets`) through ansible-playbook on its own server.
+"""The whole bootstrap (docs/upstream.md, OpenBao bootstrap) through ansible-playbook on its own server.
 
 First run initialises and configures everything, the second changes nothing; both at -vvv, whose output must not
 contain the root token, an unseal key, the secret_id or a KV value. Then the request count of a no-op sequence.
