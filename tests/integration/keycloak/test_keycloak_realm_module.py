@@ -177,7 +177,9 @@ def test_purge_removes_only_undescribed_objects(aegis: Server, run_module: Modul
 
 
 BAD_INPUT = [
-    ("unknown_key", "clients[2] (aegis-openbao): unknown key redirect_uri (allowed: "),
+    # Ansible's own check against the argument spec
+    ("unknown_key", "Unsupported parameters for (aegis.platform.keycloak_realm) module: clients.redirect_uri. "
+                    "Supported parameters include: "),
     ("duplicate_client", "clients[4] (aegis-cli): duplicate client_id 'aegis-cli'"),
     ("undefined_scope", "clients[3] (aegis-cli): default_client_scopes references client scope 'openid', which "
                         "is not defined in client_scopes"),
