@@ -5,36 +5,7 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-name: bash_http_probe
-short_description: Health check that asks an HTTP path over bash's /dev/tcp
-description:
-  - Returns a health check command (exec form) that sends C(GET <path>) to the container's own port through
-    bash's C(/dev/tcp) and succeeds when the status line says 200. For images with bash and no HTTP client
-    (the AEGIS images, Keycloak).
-positional: path
-options:
-  _input:
-    description: Port inside the pod.
-    type: int
-    required: true
-  path:
-    description: HTTP path.
-    type: str
-    default: /health
-"""
-
-EXAMPLES = r"""
-healthcheck:
-  test: "{{ 8088 | aegis.platform.bash_http_probe('/health') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The health check command, C([bash, -c, <script>]).
-  type: list
-  elements: str
-"""
+# Documented in bash_http_probe.yml (one documentation file per filter name).
 
 
 def bash_http_probe(port, path: str = "/health") -> list:

@@ -124,13 +124,13 @@ EXAMPLES = r"""
 - name: Role of the AEGIS runtime
   aegis.platform.openbao_approle_role:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ openbao_token }}"
     name: aegis-platform
     token_policies: [aegis-platform]
     token_ttl: 1h
     token_max_ttl: 4h
     require_policies_exist: true
-  register: __aegis_openbao_role
+  register: approle_role
   no_log: true
 """
 

@@ -75,21 +75,21 @@ EXAMPLES = r"""
 - name: Reuse the stored secret ID while it logs in, mint a new one otherwise
   aegis.platform.openbao_approle_secret_id:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ openbao_token }}"
     role_name: aegis-platform
-    secret_id: "{{ __aegis_stored_secret_id | default(omit) }}"
+    secret_id: "{{ stored_secret_id | default(omit) }}"
     secret_id_mode: missing
-  register: __aegis_openbao_secret_id
+  register: approle_secret
   no_log: true
 
 - name: Write the new credentials for the core pod
   ansible.builtin.copy:
     dest: "{{ aegis_secrets_dir }}/openbao-approle.env"
     content: |
-      OPENBAO_ROLE_ID={{ __aegis_openbao_secret_id.role_id }}
-      OPENBAO_SECRET_ID={{ __aegis_openbao_secret_id.secret_id }}
+      OPENBAO_ROLE_ID={{ approle_secret.role_id }}
+      OPENBAO_SECRET_ID={{ approle_secret.secret_id }}
     mode: "0600"
-  when: __aegis_openbao_secret_id.secret_id_created
+  when: approle_secret.secret_id_created
   no_log: true
 """
 

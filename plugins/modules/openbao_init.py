@@ -62,16 +62,16 @@ EXAMPLES = r"""
   aegis.platform.openbao_init:
     url: http://127.0.0.1:8200
     unseal_keys: "{{ aegis_openbao_unseal_keys | default(omit) }}"
-  register: __aegis_bao_init
+  register: openbao_init_result
   no_log: true
 
 - name: Keep the keys and the root token (only returned on the first run)
   ansible.builtin.copy:
     dest: "{{ aegis_secrets_dir }}/openbao-init.json"
-    content: "{{ {'unseal_keys': __aegis_bao_init.unseal_keys, 'root_token': __aegis_bao_init.root_token} | to_json }}"
+    content: "{{ {'unseal_keys': openbao_init_result.unseal_keys, 'root_token': openbao_init_result.root_token} | to_json }}"
     mode: "0600"
   delegate_to: localhost
-  when: __aegis_bao_init.unseal_keys is defined
+  when: openbao_init_result.unseal_keys is defined
   no_log: true
 """
 

@@ -66,11 +66,11 @@ EXAMPLES = r"""
 - name: Store the Keycloak client secret of the runtime
   aegis.platform.openbao_kv2_secret:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ openbao_token }}"
     path: aegis/keycloak/aegis-orchestrator
     data:
       client_id: aegis-orchestrator
-      client_secret: "{{ __aegis_orchestrator_secret }}"
+      client_secret: "{{ orchestrator_client_secret }}"
   no_log: true
 """
 

@@ -27,6 +27,15 @@ description:
   - Images are never pulled here; the C(aegis.platform.images) role provides them.
 author:
   - AEGIS platform engineers (@aegis-platform)
+extends_documentation_fragment:
+  - aegis.platform.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads podman's state and reports the same C(changed) and C(actions) without writing a file or touching podman.
+  diff_mode:
+    support: full
+    details: Before and after hold the managed files (secret ones masked) and each recreated container's settings.
 options:
   name:
     description: Pod name; containers are named C(<name>-<container name>).

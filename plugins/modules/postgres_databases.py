@@ -17,6 +17,15 @@ description:
   - Runs on every converge, so adding a database to the list on an existing volume creates it.
 author:
   - AEGIS platform engineers (@aegis-platform)
+extends_documentation_fragment:
+  - aegis.platform.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the roles and databases and reports the same C(changed) and C(actions) without running them.
+  diff_mode:
+    support: partial
+    details: Before and after hold the databases and their owners; roles and passwords are left out.
 options:
   container:
     description: Name of the running PostgreSQL container.

@@ -70,7 +70,9 @@ def test_tarball_leaves_out_development_files(tarball_names, development):
     assert development not in tarball_names[0]
 
 
-FQCN = re.compile(r"(?<![\w/.-])(?:ansible_collections\.)?(community|containers|ansible)\.(\w+)\.\w+")
+# A module key, a filter, a quoted plugin name or a Python import (not prose such as "containers.conf.d").
+FQCN = re.compile(r"""(?:^\s*(?:- )?|\|\s*|['"]|ansible_collections\.)(community|containers|ansible)\.(\w+)\.\w+""",
+                  re.MULTILINE)
 
 
 def test_galaxy_declares_what_roles_and_plugins_call():
