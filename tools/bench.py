@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """`make bench`: the whole site by site.yml against a raw podman script doing the same (a benchmark, not a test).
 
 Measured for each, under the prefix aegisbench on 127.0.0.3 beside a live deployment, images already present:
@@ -93,7 +93,7 @@ def site(secrets, *extra):
     args = [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(ROOT / "inventories/local"), str(ROOT / "playbooks/site.yml"),
             "-e", "aegis_name_prefix=" + PREFIX, "-e", "aegis_bind_address=" + BIND, "-e", "aegis_secrets_dir=" + secrets, *extra]
     elapsed, out, dummy = run(" ".join(["site.yml", *extra]), args, {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, SITE_TIMEOUT)
-    return elapsed, sum(int(n) for n in re.findall(r"changed=(\d+)", out.split("PLAY RECAP")[-1]))
+    return elapsed, sum(int(n) for n in re.findall(r"changed=(\d+)", out.rsplit("PLAY RECAP", maxsplit=1)[-1]))
 
 
 def raw(work, *args):
@@ -337,12 +337,12 @@ def report(results):
         if "site " + kind in results:
             site_time, site_changed = results["site " + kind]
             raw_time, raw_changed = results.get("raw " + kind, (None, None))
-            print("%-26s %7.1f s %9s s %7s   %d / %s" % (label, site_time, seconds(raw_time),
-                                                        "%5.1fx" % (site_time / raw_time) if raw_time else "-",
-                                                        site_changed, "-" if raw_changed is None else len(raw_changed)))
+            ratio = "%5.1fx" % (site_time / raw_time) if raw_time else "-"
+            print("%-26s %7.1f s %9s s %7s   %d / %s" % (label, site_time, seconds(raw_time), ratio, site_changed,
+                                                         "-" if raw_changed is None else len(raw_changed)))
     if "site recreated" in results:
         print("upgrade recreated: site.yml %s; raw %s" % (", ".join(results["site recreated"]) or "nothing",
-                                                        ", ".join(results.get("raw recreated", ["-"])) or "nothing"))
+                                                          ", ".join(results.get("raw recreated", ["-"])) or "nothing"))
     for key, label in (("site state", "site.yml"), ("raw state", "raw script")):
         if key in results:
             print("after the cold converge (%s): %s" % (label, results[key]))

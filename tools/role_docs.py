@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Render each role's variable table from meta/argument_specs.yml into its README (between markers).
 
 `tools/role_docs.py` rewrites the tables; `tools/role_docs.py --check` fails when a README is out of date

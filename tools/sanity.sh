@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ansible-test sanity for plugins/, offline.
+# ansible-test sanity for the whole collection, offline.
 # ansible-test must run from ansible_collections/aegis/platform, and it bootstraps pip in each test venv from a
 # download that is unreachable here: we hand it a local bootstrap script instead (tools/get_pip_offline.py).
 set -euo pipefail
@@ -18,4 +18,4 @@ cd "$coll"
 git init -q . 2>/dev/null || true
 git add -A >/dev/null 2>&1 || true
 exec "$root/.venv/bin/ansible-test" sanity --python "$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])')" \
-  --requirements --venv --color no "$@" plugins/
+  --requirements --venv --color no "$@"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Install the pinned collections we depend on without Galaxy.
 
 Galaxy is unreachable here, but PyPI's `ansible` package ships the collections. We download that one wheel

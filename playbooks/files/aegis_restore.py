@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Restore the data of the AEGIS pods on this host from a backup directory (playbooks/restore.yml).

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Empty hosts to deploy on: privileged containers running systemd, made from a debootstrap'ed Debian.
 
 A host holds what a cloud image holds (python3, systemd as PID 1, apt) and no podman. Podman inside it needs

@@ -125,7 +125,7 @@ def test_status_shows_a_stopped_container_and_a_sealed_openbao_and_strict_fails(
     finally:
         assert host.run("podman start %s-storage-webdav", PREFIX).rc == 0
         hvac.Client(url=BAO_URL).sys.submit_unseal_keys(init()["unseal_keys"])
-    for _ in range(60):
+    for _attempt in range(60):
         if host.run("podman healthcheck run %s-storage-webdav", PREFIX).rc == 0 and \
                 not hvac.Client(url=BAO_URL).sys.read_health_status(method="GET")["sealed"]:
             break
@@ -327,7 +327,7 @@ def test_the_first_run_after_openbao_restarts_unseals_and_passes(host, how, chan
     state = "podman container inspect -f '{{.State.Running}} {{.State.StartedAt}}' " + OPENBAO
     before = host.check_output(state)
     assert host.run(how).rc == 0
-    for _ in range(60 if changes == 1 else 0):  # wait until it runs again (a new start time)
+    for _attempt in range(60 if changes == 1 else 0):  # wait until it runs again (a new start time)
         now = host.check_output(state)
         if now.startswith("true") and now != before:
             break
@@ -350,7 +350,7 @@ def test_a_change_whose_pod_cannot_start_is_undone_and_the_other_pods_stay_reach
     assert failed.returncode != 0
     assert "address already in use" in log and "the previous pod was restored" in log, recap(failed)
     storage = [name for name in CONTAINERS if "-storage-" in name]
-    for _ in range(90):
+    for _attempt in range(90):
         if all(host.run("podman healthcheck run %s", name).rc == 0 for name in storage):
             break
         time.sleep(1)

@@ -39,4 +39,3 @@ def test_the_opt_in_unseal_unit_unseals_at_boot():
     assert rc == 0, output[-3000:]
     assert reboot_and_wait() == []  # OpenBao included: unsealed, it is healthy
     assert openbao_sealed() is False
-

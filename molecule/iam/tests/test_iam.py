@@ -125,11 +125,12 @@ def test_a_person_logs_in_to_openbao_through_keycloak(host, monkeypatch):
     page = browser.open(auth_url, timeout=30).read().decode()
     action = html.unescape(re.search(r'<form id="kc-form-login"[^>]* action="([^"]+)"', page).group(1))
     form = urllib.parse.urlencode({"username": "molecule-person", "password": password}).encode()
+    callback = None
     try:
         browser.open(action, data=form, timeout=30)
-        raise AssertionError("Keycloak did not redirect to OpenBao's callback")
     except urllib.error.HTTPError as redirect:
         callback = urllib.parse.parse_qs(urllib.parse.urlsplit(redirect.url).query)
+    assert callback is not None, "Keycloak did not redirect to OpenBao's callback"
     query = urllib.parse.urlencode({"state": callback["state"][0], "code": callback["code"][0]})
     with urllib.request.urlopen("http://127.0.0.2:8200/v1/auth/oidc/oidc/callback?" + query, timeout=30) as answer:
         login = json.load(answer)["auth"]

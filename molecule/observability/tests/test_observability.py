@@ -207,7 +207,7 @@ def test_otlp_http_trace_reaches_jaeger_query(host):
             "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 1000)}
     body = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
                                "scopeSpans": [{"scope": {"name": "aegistest"}, "spans": [span]}]}]}
-    status, _ = http(4318, "/v1/traces", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    status, _body = http(4318, "/v1/traces", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     assert status == 200
     assert eventually(lambda: service in get_json(16686, "/api/services")["data"], timeout=20)
 

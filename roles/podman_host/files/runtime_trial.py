@@ -42,7 +42,7 @@ def starts_a_pod(runtime, cgroup_manager, ulimits):
 def main():
     ulimits = json.loads(sys.argv[1])
     for candidate in sys.argv[2:]:
-        runtime, _, cgroup_manager = candidate.partition(":")
+        runtime, _sep, cgroup_manager = candidate.partition(":")
         if shutil.which(runtime) and starts_a_pod(runtime, cgroup_manager, ulimits):
             print(runtime, cgroup_manager)
             return

@@ -150,4 +150,3 @@ class RecordingProxy:
 
     def stop(self) -> None:
         self.server.shutdown()
-

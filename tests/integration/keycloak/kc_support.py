@@ -117,7 +117,7 @@ class ModuleRunner:
         proc = subprocess.run(
             [str(VENV / "ansible-playbook"), "-i", "localhost,", "-c", "local",
              "-e", "ansible_python_interpreter=%s" % (VENV / "python"), str(playbook)],
-            cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300)
+            cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300, check=False)
         self.last_stdout = proc.stdout
         try:
             report = json.loads(proc.stdout)

@@ -135,7 +135,7 @@ def test_check_mode_on_a_missing_realm(kc: Server, run_module: ModuleRunner) -> 
     assert result["changes"][0] == "create realm aegis-system"
     assert kc.writes() == []
     assert [r["path"] for r in kc.requests()] == ["/realms/master/protocol/openid-connect/token",
-                                                 "/admin/realms/aegis-system"]
+                                                  "/admin/realms/aegis-system"]
     assert not kc.realm_exists(REALM)
 
 

@@ -169,7 +169,7 @@ def run_playbook(playbook: Path, extra_vars: dict[str, t.Any] | None = None, ver
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback,
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_LOCAL_TEMP=str(playbook.parent / "tmp"), ANSIBLE_GATHERING="explicit")
-    return subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def play_stats(proc: subprocess.CompletedProcess) -> dict[str, t.Any]:

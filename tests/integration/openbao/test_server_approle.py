@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# pylint reads dict(args, key=value) as passing key twice:
+# pylint: disable=repeated-keyword
 """openbao_approle_role and openbao_approle_secret_id against the shared server."""
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def test_a_destroyed_secret_id_and_the_lockout_it_caused_are_repaired_in_one_cal
     admin = approle.hvac()
     admin.auth.approle.destroy_secret_id("r-revoked", held["secret_id"], mount_point=MOUNT)
     anonymous = approle.hvac("")
-    for _ in range(6):  # the consumer retrying: OpenBao locks the role ID out after 5 failures
+    for _attempt in range(6):  # the consumer retrying: OpenBao locks the role ID out after 5 failures
         with pytest.raises(hvac.exceptions.VaultError):
             anonymous.auth.approle.login(role_id=held["role_id"], secret_id=held["secret_id"], mount_point=MOUNT)
     locked = admin.adapter.get("/v1/sys/locked-users")["data"]

@@ -111,7 +111,7 @@ def bootstrap(fresh_bao, tmp_path_factory):
     playbook.write_text(textwrap.dedent(PLAYBOOK))
     extra = {"workdir": str(work), "bao_url": fresh_bao.url, "policy_text": AEGIS_PLATFORM_POLICY,
              "kv_value": KV_VALUE}
-    runs = [run_playbook(playbook, extra, verbosity=3, callback="default") for _ in range(2)]
+    runs = [run_playbook(playbook, extra, verbosity=3, callback="default") for _attempt in range(2)]
     state = json.loads((work / "bootstrap-state.json").read_text())
     fresh_bao.root_token, fresh_bao.unseal_keys = state["root_token"], state["unseal_keys"]
     return runs, state
@@ -156,7 +156,7 @@ def count_requests(monkeypatch) -> list[str]:
 
 
 def test_noop_bootstrap_request_count(bootstrap, fresh_bao, monkeypatch):
-    _, state = bootstrap
+    state = bootstrap[1]
     sent = count_requests(monkeypatch)
     c = dict(url=fresh_bao.url, token=state["root_token"])
     results = [

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# pylint reads dict(args, key=value) as passing key twice:
+# pylint: disable=repeated-keyword
 """openbao_kv2_secret against secret/ (KV v2) of the shared server."""
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ if CONTEXT not in sys.path:
     sys.path.insert(0, CONTEXT)
 _saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
 try:
-    import aegis_standin  # noqa: F401,E402  (imported once here, reused by the tests)
+    # Imported once here, reused by the tests.
+    import aegis_standin  # noqa: F401,E402  # pylint: disable=unused-import
 finally:
     sys.dont_write_bytecode = _saved

@@ -93,4 +93,4 @@ def test_secret_helpers() -> None:
     assert realm_client.known_secret({"secret": "**********"}) is None
     assert realm_client.known_secret({"secret": "abc"}) == "abc"
     assert [c["client_id"] for c in realm_client.confidential_clients(full())] == ["aegis-orchestrator",
-                                                                                  "aegis-temporal-worker"]
+                                                                                   "aegis-temporal-worker"]

@@ -205,8 +205,8 @@ def test_absent_objects_and_purge() -> None:
     actions = planner.plan(description, state)["actions"]
     assert [a["op"] for a in actions] == ["delete_user", "delete_role"]
     description["purge"] = True
-    ops = [(a["op"], a.get("client_id") or a.get("name") or a.get("username")) for a in planner.plan(description,
-                                                                                                state)["actions"]]
+    actions = planner.plan(description, state)["actions"]
+    ops = [(a["op"], a.get("client_id") or a.get("name") or a.get("username")) for a in actions]
     assert ops == [("delete_user", "alice"), ("delete_client", "stray"), ("delete_scope", "stray-scope"),
                    ("delete_role", "aegis:readonly")]
 

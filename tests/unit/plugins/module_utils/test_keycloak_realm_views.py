@@ -7,9 +7,9 @@ from ansible_collections.aegis.platform.plugins.module_utils import keycloak_rea
 
 
 def test_desired_client_defaults_and_attributes() -> None:
-    view = views.desired_client({"client_id": "aegis-cli", "public_client": True, "device_authorization_grant_enabled":
-                              True, "redirect_uris": ["b", "a", "a"], "attributes": {"pkce.code.challenge.method":
-                                                                                    "S256"}})
+    view = views.desired_client({"client_id": "aegis-cli", "public_client": True,
+                                 "device_authorization_grant_enabled": True, "redirect_uris": ["b", "a", "a"],
+                                 "attributes": {"pkce.code.challenge.method": "S256"}})
     assert view["protocol"] == "openid-connect"
     assert view["enabled"] is True and view["serviceAccountsEnabled"] is False
     assert view["directAccessGrantsEnabled"] is False and view["standardFlowEnabled"] is True
@@ -38,7 +38,7 @@ def test_changed_fields_compare_only_what_is_managed() -> None:
 
 def test_mapper_changes_compare_config_on_given_keys() -> None:
     desired = {"aud": views.desired_mapper({"name": "aud", "protocol_mapper": "oidc-audience-mapper",
-                                         "config": {"included.client.audience": "x", "access.token.claim": True}}),
+                                            "config": {"included.client.audience": "x", "access.token.claim": True}}),
                "new": views.desired_mapper({"name": "new", "protocol_mapper": "oidc-hardcoded-claim-mapper"})}
     current = {"aud": {"id": "m1", "name": "aud", "protocol": "openid-connect",
                        "protocolMapper": "oidc-audience-mapper",
@@ -60,26 +60,25 @@ def test_client_body_is_the_full_managed_representation() -> None:
                "publicClient": False, "attributes": {"a": "1"}, "protocolMappers": [{"name": "m"}],
                "defaultClientScopes": ["profile"], "optionalClientScopes": [], "access": {"view": True}}
     view = views.desired_client({"client_id": "svc", "service_accounts_enabled": True, "description": "d",
-                              "attributes": {"b": "2"}})
+                                 "attributes": {"b": "2"}})
     body = views.client_body(view, current)
     assert body["serviceAccountsEnabled"] is True and body["protocol"] == "openid-connect"
     assert body["attributes"] == {"a": "1", "b": "2"} and body["secret"] == "s3cr3t"
     assert not {"protocolMappers", "defaultClientScopes", "optionalClientScopes", "access"} & set(body)
     create = views.client_body(views.desired_client({"client_id": "x", "optional_client_scopes": ["phone"],
-                                               "protocol_mappers": [{"name": "m", "protocol_mapper": "t"}]}))
+                                                     "protocol_mappers": [{"name": "m", "protocol_mapper": "t"}]}))
     assert create["optionalClientScopes"] == ["phone"] and create["protocolMappers"][0]["name"] == "m"
     assert create["protocol"] == "openid-connect"
 
 
 def test_scope_body_always_sends_the_protocol() -> None:
     view = views.desired_scope({"name": "agent:run", "include_in_token_scope": True,
-                             "protocol_mappers": [{"name": "m", "protocol_mapper": "t", "config": {"k": 1}}]})
+                                "protocol_mappers": [{"name": "m", "protocol_mapper": "t", "config": {"k": 1}}]})
     body = views.scope_body(view)
     assert body["protocol"] == "openid-connect"
     assert body["attributes"] == {"include.in.token.scope": "true"}
     assert body["protocolMappers"] == [{"name": "m", "protocol": "openid-connect", "protocolMapper": "t",
                                         "config": {"k": "1"}}]
     update = views.scope_body(view, {"id": "s1", "name": "agent:run", "attributes": {"gui.order": ""},
-                                  "protocolMappers": []})
+                                     "protocolMappers": []})
     assert "protocolMappers" not in update and update["id"] == "s1" and update["protocol"] == "openid-connect"
-

@@ -80,7 +80,7 @@ def test_normalize_list_sorts_dedups_and_accepts_comma_strings():
 def test_differences_only_reports_given_keys_that_differ_after_normalising():
     current = {"ttl": 3600, "policies": ["b", "a"], "description": "x", "other": 1}
     desired = {"ttl": "1h", "policies": ["a", "b"], "description": "y", "skipped": None}
-    norms = {"ttl": lambda v: parse_duration(v), "policies": normalize_list}
+    norms = {"ttl": parse_duration, "policies": normalize_list}
     assert differences(desired, current, norms) == {"description": "y"}
     assert differences({"ttl": "2h"}, current, norms) == {"ttl": "2h"}
     assert differences({}, current) == {}

@@ -5,7 +5,7 @@ from ansible_collections.aegis.platform.plugins.module_utils import pod_spec
 SPEC = {"name": "postgres", "image": "img:1", "command": ["postgres", "-c", "port=5432"], "env": {"A": "b"},
         "mounts": ["data:/var/lib/data", "/etc/x/conf:/conf:ro"], "user": None, "workdir": None, "entrypoint": None,
         "restart_policy": "always", "healthcheck": {"test": ["pg_isready"], "interval": "10s", "timeout": None,
-                                                     "retries": None, "start_period": None}}
+                                                    "retries": None, "start_period": None}}
 
 
 def test_digest_ignores_key_order_and_changes_with_values():

@@ -23,11 +23,11 @@ def test_password_matches_only_the_right_password():
 def test_plan_creates_missing_role_and_database_without_clear_text():
     steps = postgres.plan([{"name": "temporal"}], [{"name": "temporal", "owner": "temporal"}],
                           {"temporal": "pw-in-clear"}, {"roles": {}, "databases": {}})
-    sql = "\n".join(statement for _, statement in steps)
+    sql = "\n".join(statement for _description, statement in steps)
     assert "CREATE ROLE \"temporal\" LOGIN PASSWORD 'SCRAM-SHA-256$" in sql
     assert "CREATE DATABASE \"temporal\" OWNER \"temporal\"" in sql
     assert "pw-in-clear" not in sql
-    assert all("pw-in-clear" not in description for description, _ in steps)
+    assert all("pw-in-clear" not in description for description, _sql in steps)
 
 
 def test_plan_is_empty_when_converged():
@@ -41,7 +41,7 @@ def test_plan_rotates_password_and_fixes_owner_and_grants():
              "databases": {"db": "someone"}}
     steps = postgres.plan([{"name": "exporter", "member_of": ["pg_monitor"]}], [{"name": "db", "owner": "exporter"}],
                           {"exporter": "new"}, state)
-    assert [description for description, _ in steps] == [
+    assert [description for description, _sql in steps] == [
         "role exporter password changed", "role exporter granted pg_monitor", "database db owner exporter"]
 
 

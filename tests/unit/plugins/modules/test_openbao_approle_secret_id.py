@@ -38,7 +38,7 @@ def lookup(httpserver):
 def test_a_held_secret_id_is_checked_by_lookup_never_by_login(httpserver):
     lookup(httpserver).respond_with_json({"data": {"secret_id_accessor": "acc", "expiration_time": "0001-01-01T00:00:00Z"}})
     assert validate_secret_id(client(httpserver), "approle", "r", SECRET) is True
-    assert [request.path for request, _ in httpserver.log] == ["/v1/auth/approle/role/r/secret-id/lookup"]
+    assert [request.path for request, _response in httpserver.log] == ["/v1/auth/approle/role/r/secret-id/lookup"]
 
 
 @pytest.mark.parametrize("expires, valid", [("2000-01-01T00:00:00Z", False), ("2999-01-01T00:00:00.5Z", True)])
@@ -74,4 +74,4 @@ def test_nothing_is_unlocked_without_a_lockout(httpserver):
     httpserver.expect_request("/v1/sys/locked-users", method="GET").respond_with_json({"data": {"by_namespace": []}})
     httpserver.expect_request("/v1/sys/auth/approle", method="GET").respond_with_json({"data": {"accessor": "auth_approle_1"}})
     assert clear_lockout(client(httpserver), "approle", "rid") is False
-    assert all("unlock" not in request.path for request, _ in httpserver.log)
+    assert all("unlock" not in request.path for request, _response in httpserver.log)

@@ -41,7 +41,7 @@ def test_check_mode_on_uninitialised_makes_no_write(httpserver):
     seal_status(httpserver, initialized=False, sealed=True)
     result = run({"url": httpserver.url_for("/")}, check=True)
     assert result["changed"] is True and "root_token" not in result
-    assert [req.path for req, _ in httpserver.log] == ["/v1/sys/seal-status"]
+    assert [req.path for req, _response in httpserver.log] == ["/v1/sys/seal-status"]
 
 
 def test_sealed_without_keys_fails_with_instructions(httpserver):

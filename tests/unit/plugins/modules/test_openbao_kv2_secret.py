@@ -45,7 +45,7 @@ def test_check_mode_reports_change_and_writes_nothing(httpserver):
     result = run(httpserver, check=True, data=DATA)
     assert result["changed"] is True and result["version"] == 3
     assert result["diff"]["after"]["client_secret"] == "******** (changed)"
-    assert [req.method for req, _ in httpserver.log] == ["GET"]
+    assert [req.method for req, _response in httpserver.log] == ["GET"]
 
 
 def test_write_when_different(httpserver):
@@ -62,7 +62,7 @@ def test_new_secret_checks_the_engine_version_first(httpserver):
         {"data": {"type": "kv", "options": {"version": "1"}}})
     result = run(httpserver, data=DATA)
     assert result["failed"] and "not KV version 2: nothing written" in result["msg"]
-    assert [req.method for req, _ in httpserver.log] == ["GET", "GET"]
+    assert [req.method for req, _response in httpserver.log] == ["GET", "GET"]
 
 
 def test_kv1_shaped_answer_is_refused(httpserver):

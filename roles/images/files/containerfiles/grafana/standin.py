@@ -141,7 +141,7 @@ class Handler(BaseHTTPRequestHandler):
         """Org role of the caller, or None after a 401 reply."""
         header = self.headers.get("Authorization", "")
         if header.startswith("Basic "):
-            login, _, password = base64.b64decode(header[6:]).decode("utf-8", "replace").partition(":")
+            login, _sep, password = base64.b64decode(header[6:]).decode("utf-8", "replace").partition(":")
             if self.state.check(login, password):
                 return "Admin"
             self.reply(401, {"message": "Invalid username or password"})

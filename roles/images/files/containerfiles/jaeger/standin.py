@@ -31,7 +31,7 @@ def parse_flags(argv):
     args = list(argv)
     while args:
         arg = args.pop(0)
-        name, _, value = arg.lstrip("-").partition("=")
+        name, _sep, value = arg.lstrip("-").partition("=")
         if not arg.startswith("--") or name not in FLAGS:
             sys.exit("Error: unknown flag: %s (stand-in knows %s)" % (arg, ", ".join("--" + f for f in FLAGS)))
         values[name] = value if value else ("true" if name == "collector.otlp.enabled" else args.pop(0))

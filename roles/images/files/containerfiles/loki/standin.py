@@ -160,11 +160,11 @@ class Handler(BaseHTTPRequestHandler):
                               '# TYPE loki_build_info gauge\nloki_build_info{version="3.0.0-standin"} 1\n'
                               % (STATS["received"], STATS["deleted"]), "text/plain; version=0.0.4")
         if url.path == "/loki/api/v1/labels":
-            names = sorted({name for _, labels, _ in entries for name, _ in labels})
+            names = sorted({name for _stamp, labels, _line in entries for name, _value in labels})
             return self.reply(200, {"status": "success", "data": names})
         label = re.match(r"/loki/api/v1/label/([^/]+)/values$", url.path)
         if label:
-            values = sorted({value for _, labels, _ in entries for name, value in labels if name == label.group(1)})
+            values = sorted({value for _stamp, labels, _line in entries for name, value in labels if name == label.group(1)})
             return self.reply(200, {"status": "success", "data": values})
         if url.path == "/loki/api/v1/query_range":
             try:

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """STAND-IN for the proprietary AEGIS images (aegis-runtime, aegis-temporal-worker, aegis-seal-gateway).
 
 NOT the AEGIS product: see README.md next to this file. One script, three modes (first argument or
@@ -412,7 +411,7 @@ class OpenBaoCheck:
         with self.lock:
             token = self.token
             if token:
-                status, _ = _http("GET", self.addr + "/v1/auth/token/lookup-self", deadline, headers=self._headers(token))
+                status, _body = _http("GET", self.addr + "/v1/auth/token/lookup-self", deadline, headers=self._headers(token))
                 if status != 200:
                     token = None
             if not token:
@@ -465,7 +464,7 @@ def check_keycloak(url, realm, client_id, client_secret, deadline):
 
 
 def check_http_any(url, deadline):
-    status, _ = _http("GET", _base(url) + "/", deadline)
+    status, _body = _http("GET", _base(url) + "/", deadline)
     if status >= 500:
         raise CheckError("HTTP %d" % status)
     return "ok"
@@ -534,9 +533,9 @@ def rsa_key_bits(pem_text):
             inner = items[2][1]
             tag, start, end = _der(inner, 0)
             items = _der_children(inner, start, end)
-        if tag != 0x30 or len(items) < 9 or any(t != 0x02 for t, _ in items[:9]):
+        if tag != 0x30 or len(items) < 9 or any(t != 0x02 for t, _value in items[:9]):
             raise ValueError("not an RSAPrivateKey")
-        n, e, d, p, q = (int.from_bytes(v, "big") for _, v in items[1:6])
+        n, e, d, p, q = (int.from_bytes(v, "big") for _tag, v in items[1:6])
     except (ValueError, IndexError):
         raise CheckError("malformed RSA private key") from None
     if n <= 0 or p * q != n or not 1 < e < n or not 1 < d < n:
@@ -729,7 +728,7 @@ def make_handler(app, listener):
             return status
 
         def _route(self):
-            path, _, query = self.path.partition("?")
+            path, _sep, query = self.path.partition("?")
             path = path.rstrip("/") or "/"
             params = urllib.parse.parse_qs(query)
             if listener == "metrics":
@@ -759,7 +758,7 @@ def make_handler(app, listener):
             with app.lock:
                 app.requests[listener] = app.requests.get(listener, 0) + 1
             log("%s %s %s %s %.3fs from %s" % (listener, self.command, self.path[:200], status,
-                                                 time.monotonic() - self._started, self.client_address[0]))
+                                               time.monotonic() - self._started, self.client_address[0]))
 
         def _handle(self):
             self._started, self._logged = time.monotonic(), False
