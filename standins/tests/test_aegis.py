@@ -1,4 +1,4 @@
-"""Tests of the AEGIS stand-in server (roles/images/files/containerfiles/standin_aegis/aegis_standin.py)."""
+"""Tests of the AEGIS stand-in server (standins/aegis/standin.py)."""
 import base64
 import hashlib
 import hmac
@@ -161,14 +161,31 @@ def test_host_port_rejects(value):
         st.host_port(value, None)
 
 
-def test_mode_resolution(monkeypatch):
-    assert st.resolve_mode([], {}) == "runtime"
-    assert st.resolve_mode(["temporal-worker"], {}) == "temporal-worker"
-    assert st.resolve_mode(["seal_gateway"], {}) == "seal-gateway"
-    assert st.resolve_mode(["runtime"], {"AEGIS_STANDIN_ROLE": "aegis-seal-gateway"}) == "seal-gateway"
-    assert st.resolve_mode([], {"AEGIS_STANDIN_ROLE": "worker"}) == "temporal-worker"
-    with pytest.raises(SystemExit):
-        st.resolve_mode(["cortex"], {})
+def test_the_program_is_told_by_its_own_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = st.real_interface.program
+    assert program({"AEGIS_CONFIG_PATH": "/app/config/aegis-config.yaml", "RUST_LOG": "info"}) == \
+        ("runtime", ["AEGIS_CONFIG_PATH"])
+    assert program({"SEAL_GATEWAY_CONFIG_PATH": "/c.yaml", "SEAL_GATEWAY_BIND": "0.0.0.0:8089"}) == \
+        ("seal-gateway", ["SEAL_GATEWAY_BIND", "SEAL_GATEWAY_CONFIG_PATH"])
+    assert program({"TEMPORAL_ADDRESS": "t:7233", "HTTP_PORT": "3000"}) == \
+        ("temporal-worker", ["HTTP_PORT", "TEMPORAL_ADDRESS"])
+    # a daemon's manifest wins over variables the worker also reads (the runtime's manifest may say env:DATABASE_URL)
+    assert program({"AEGIS_CONFIG_PATH": "/a.yaml", "DATABASE_URL": "postgres://a@db/a"})[0] == "runtime"
+    assert program({"AEGIS_SEAL_GATEWAY_URL": "http://g:8089", "DATABASE_URL": "postgres://a@db/a"})[0] == \
+        "temporal-worker"  # a URL of the gateway is no setting of the gateway
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://w@db/w\n")
+    assert program({}) == ("temporal-worker", [".env"])
+
+
+def test_an_unknown_or_mixed_configuration_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(st.real_interface.UnknownProgram, match="cannot tell which AEGIS program.*AEGIS_CONFIG_PATH"):
+        st.real_interface.program({"RUST_LOG": "info", "AEGIS_STANDIN_ROLE": "runtime"})
+    with pytest.raises(st.real_interface.UnknownProgram,
+                       match="more than one.*aegis-runtime: AEGIS_CONFIG_PATH; aegis-seal-gateway: SEAL_GATEWAY_DB"):
+        st.real_interface.program({"AEGIS_CONFIG_PATH": "/a.yaml", "SEAL_GATEWAY_DB": "sqlite://g.db"})
+    assert st.main([], {"RUST_LOG": "info"}) == 1
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -638,7 +655,7 @@ def test_process_sigterm_and_no_secrets_in_logs():
     secrets = {"DATABASE_URL": "postgres://aegis:Db%2FSecret-123@127.0.0.1:" + str(port) + "/aegis",
                "TEMPORAL_ADDRESS": "127.0.0.1:%d" % port,
                "KEYCLOAK_CLIENT_ID": "aegis-runtime", "KEYCLOAK_CLIENT_SECRET": "ClientSecret-789"}
-    proc, url = _start([], dict(secrets, AEGIS_STANDIN_ROLE="temporal-worker"))
+    proc, url = _start([], secrets)
     try:
         doc = json.loads(get(url + "/health")[2])
         assert doc["service"] == "aegis-temporal-worker"
@@ -651,6 +668,7 @@ def test_process_sigterm_and_no_secrets_in_logs():
     finally:
         proc.kill()
     out = proc.stdout.read()
+    assert "standing in for aegis-temporal-worker (given DATABASE_URL, HTTP_PORT, TEMPORAL_ADDRESS)" in out
     assert "GET /health 200" in out and "SIGTERM received" in out
     for secret in ("Db%2FSecret-123", "Db/Secret-123", "ClientSecret-789"):
         assert secret not in out
@@ -674,16 +692,21 @@ def test_image_smoke():
     limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
     podman("network", "create", network)
     try:
-        # Like aegis-runtime, the runtime mode will not start without its node manifest and SEAL key.
-        result = subprocess.run(["podman", "run", "--name", runtime, "--network", network] + limits + [IMAGE],
+        # Without any program's configuration it cannot tell what to be; like aegis-runtime, it will not start
+        # without its node manifest.
+        result = subprocess.run(["podman", "run", "--rm", "--network", network] + limits + [IMAGE],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1 and "cannot tell which AEGIS program" in result.stdout
+        result = subprocess.run(["podman", "run", "--name", runtime, "--network", network] + limits
+                                + ["-e", "AEGIS_CONFIG_PATH=/app/config/aegis-config.yaml", IMAGE],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 1 and "aegis-runtime would not start" in result.stdout
         assert podman("run", "--rm", "--entrypoint", "id", IMAGE, "-u", "aegis").strip() == "10000"
         podman("run", "-d", "--name", worker, "--network", network, "-p", "127.0.0.1:%d:3000" % ports["wk"],
                *limits, "-e", "DATABASE_URL=postgres://w:pw@127.0.0.1:1/w", "-e", "TEMPORAL_ADDRESS=127.0.0.1:1",
-               IMAGE, "temporal-worker")
+               IMAGE)
         podman("run", "-d", "--name", gateway, "--network", network, "-p", "127.0.0.1:%d:8089" % ports["gw"],
-               *limits, "-e", "AEGIS_STANDIN_ROLE=seal-gateway", "-e", "SEAL_GATEWAY_AUTH_DISABLED=true", IMAGE)
+               *limits, "-e", "SEAL_GATEWAY_AUTH_DISABLED=true", IMAGE)
         limit = time.monotonic() + 20
         while True:
             try:
