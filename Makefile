@@ -50,7 +50,7 @@ sanity: setup
 	tools/sanity.sh
 
 unit: setup
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q tests/unit standins/tests
 
 integration: setup
 	$(MAVEN)

@@ -53,6 +53,14 @@ def endpoint_variables(registry: dict) -> list:
     return names
 
 
+def _port(value):
+    """The port as a number; a value that is none is kept as given, for the validation to name it."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def pod_endpoints(registry: dict, prefix: str, groups: dict, hostvars: dict, me: str, ports: dict,
                   bind_address: str = None) -> dict:
     """{pod: {endpoint: {host, port, address}}}, seen as pod_addresses describes. ports: {variable: value} of this
@@ -64,8 +72,8 @@ def pod_endpoints(registry: dict, prefix: str, groups: dict, hostvars: dict, me:
         result[pod] = {}
         for name, endpoint in (entry.get("endpoints") or {}).items():
             variable = _port_variables(endpoint)[1 if inside else 0]
-            port = int(own[variable] if variable in own else ports[variable])
-            result[pod][name] = {"host": address, "port": port, "address": "%s:%d" % (address, port)}
+            port = _port(own[variable] if variable in own else ports[variable])
+            result[pod][name] = {"host": address, "port": port, "address": "%s:%s" % (address, port)}
     return result
 
 

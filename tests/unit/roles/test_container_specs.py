@@ -17,7 +17,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "roles" / "images" / "files" / "containerfiles" / "standin_aegis"))
+sys.path.insert(0, str(ROOT / "standins" / "aegis"))
 import real_interface  # noqa: E402
 
 IMAGES_VARS = yaml.safe_load((ROOT / "roles" / "images" / "vars" / "main.yml").read_text())
@@ -140,6 +140,15 @@ def test_the_aegis_images_listen_where_the_roles_say(tmp_path):
     worker_env = dict(rendered[("temporal", "worker")]["env"], DATABASE_URL="postgres://w:pw@db/w")
     assert real_interface.temporal_worker(worker_env)["ports"] == {"http": 13000}
     assert "://" not in worker_env["AEGIS_RUNTIME_GRPC_URL"]  # a host:port target for @grpc/grpc-js
+
+
+def test_the_aegis_stand_in_tells_each_program_from_what_the_roles_give_it(both):
+    # The roles configure the real programs only; the local image serves all three and tells them apart by that.
+    rendered = containers(both["local"])
+    told = {name: real_interface.program(rendered[name]["env"])[0]
+            for name in (("core", "runtime"), ("temporal", "worker"), ("seal_gateway", "gateway"))}
+    assert told == {("core", "runtime"): "runtime", ("temporal", "worker"): "temporal-worker",
+                    ("seal_gateway", "gateway"): "seal-gateway"}
 
 
 def test_keycloak_admin_connection_is_local_by_default(both):

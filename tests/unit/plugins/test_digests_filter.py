@@ -1,13 +1,14 @@
 import hashlib
 import json
 
-from ansible_collections.aegis.platform.plugins.filter.receipts import receipt, receipt_current
+from ansible_collections.aegis.platform.plugins.filter.digests import receipt, receipt_current
+from ansible_collections.aegis.platform.plugins.module_utils.digests import content_digest
 
 SERVER = {"id": "abc", "started_at": 100}
 
 
 def _probe_with(path, content):
-    return {"files": {path: [hashlib.sha256(content.encode()).hexdigest()[:16], "0600", 0]}}
+    return {"files": {path: [content_digest(content), "0600", 0]}}
 
 
 def test_receipt_holds_a_digest_of_the_inputs_never_the_inputs():
@@ -35,3 +36,10 @@ def test_missing_receipt_probe_or_server_is_not_current():
     assert not receipt_current(None, "/r", content)
     empty_server = receipt({"a": 1}, {})
     assert not receipt_current(_probe_with("/r", empty_server), "/r", empty_server)
+
+
+def test_templates_get_the_same_short_digest_as_the_modules():
+    from ansible_collections.aegis.platform.plugins.filter.digests import FilterModule
+    from ansible_collections.aegis.platform.plugins.module_utils.digests import content_digest
+    assert FilterModule().filters()["content_digest"]("bookworm/minbase/2") == content_digest("bookworm/minbase/2")
+    assert len(content_digest("x")) == 16 == len(hashlib.sha256(b"x").hexdigest()[:16])

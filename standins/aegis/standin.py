@@ -1,10 +1,10 @@
 """STAND-IN for the proprietary AEGIS images (aegis-runtime, aegis-temporal-worker, aegis-seal-gateway).
 
-NOT the AEGIS product: see README.md next to this file. One script, three modes (first argument or
-AEGIS_STANDIN_ROLE): it listens on the ports the real image listens on, serves the health endpoints the
-deployment probes, and checks every configured dependency for real (PostgreSQL SCRAM-SHA-256 login, OpenBao
-AppRole login, Keycloak discovery and client-credentials grant, TCP/HTTP reachability of the rest), reporting
-them in the /health body. A dependency that is down never makes /health non-200.
+NOT the AEGIS product: see README.md next to this file. One script for three programs, told apart by the real
+program's own configuration the container is given (real_interface.program): it listens on the ports the real
+image listens on, serves the health endpoints the deployment probes, and checks every configured dependency for
+real (PostgreSQL SCRAM-SHA-256 login, OpenBao AppRole login, Keycloak discovery and client-credentials grant,
+TCP/HTTP reachability of the rest), reporting them in the /health body. A dependency that is down never makes /health non-200.
 
 It reads what the real images of release 0.15.0-pre-alpha read, and refuses to start where they would
 (real_interface.py). Python 3 standard library and PyYAML (Debian's python3-yaml).
@@ -807,23 +807,6 @@ def serve_tcp(app, name, sock):
         threading.Thread(target=drain, args=(conn, peer[0]), daemon=True).start()
 
 
-def resolve_mode(argv, env):
-    arg = argv[0] if argv else ""
-    configured = env.get("AEGIS_STANDIN_ROLE", "").strip()
-
-    def norm(value):
-        value = value.strip().lower().replace("_", "-")
-        value = value[len("aegis-"):] if value.startswith("aegis-") else value
-        return {"worker": "temporal-worker", "gateway": "seal-gateway", "seal": "seal-gateway"}.get(value, value)
-
-    mode = norm(configured or arg or "runtime")
-    if mode not in MODES:
-        raise SystemExit("aegis-standin: unknown mode %r (expected one of: %s)" % (configured or arg, ", ".join(MODES)))
-    if configured and arg and norm(arg) != mode:
-        log("mode %s from AEGIS_STANDIN_ROLE (argument %r ignored)" % (mode, arg))
-    return mode
-
-
 # Stand-in knobs the real images do not read: passed on to the checks as they are.
 KNOBS = ("KEYCLOAK_CLIENT_ID", "KEYCLOAK_CLIENT_SECRET", "OPENBAO_KV_CHECK_PATH", "OPENBAO_APPROLE_MOUNT",
          "OPENBAO_NAMESPACE", "AEGIS_LISTEN_ADDRESS")
@@ -919,7 +902,13 @@ def main(argv=None, env=None):
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
-    mode = resolve_mode(argv, env)
+    try:
+        mode, told_by = real_interface.program(env)
+    except real_interface.UnknownProgram as exc:
+        log("aegis-standin: %s" % exc)
+        return 1
+    log("standing in for %s (given %s)%s" % (MODES[mode][0], ", ".join(told_by),
+                                               "; arguments ignored: %s" % " ".join(argv) if argv else ""))
     if mode == "runtime" and os.getuid() == 0:
         os.setgroups([])
         os.setgid(RUNTIME_UID)

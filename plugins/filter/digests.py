@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: AEGIS platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bootstrap receipts: skip the database bootstrap while neither its inputs nor its server changed.
+"""The digests of module_utils/digests.py for templates (content_digest), and bootstrap receipts: skip the
+database bootstrap while neither its inputs nor its server changed.
 
 A bootstrap reads its server's state and writes what differs; that is one module call (~0.5 s) per bootstrap on
 every rerun. After a successful bootstrap the role writes a receipt on the host: a digest of everything it was
@@ -34,4 +35,4 @@ def receipt_current(podman_state, path: str, content: str) -> bool:
 
 class FilterModule:
     def filters(self):
-        return {"receipt": receipt, "receipt_current": receipt_current}
+        return {"receipt": receipt, "receipt_current": receipt_current, "content_digest": content_digest}

@@ -13,6 +13,50 @@ class Refused(SystemExit):
     """The real program would not start: the message is its own (where it has one)."""
 
 
+class UnknownProgram(SystemExit):
+    """The configuration given is not that of exactly one of the three programs."""
+
+
+# Where each daemon looks for its manifest when no variable names one.
+RUNTIME_MANIFESTS = ("/app/aegis-config.yaml", "/etc/aegis/aegis-config.yaml")
+GATEWAY_MANIFESTS = ("/app/seal-gateway-config.yaml", "/etc/aegis/seal-gateway-config.yaml")
+# What each program reads that the other two do not: variables (a name ending in _ is a prefix) and files (a
+# relative one is in the working directory). The two daemons are told by their manifests; the worker has none.
+DAEMON_INPUTS = {
+    "runtime": (("AEGIS_CONFIG_PATH", "AEGIS_SEAL_PRIVATE_KEY"), RUNTIME_MANIFESTS),
+    "seal-gateway": (("SEAL_GATEWAY_",), GATEWAY_MANIFESTS),
+}
+WORKER_INPUTS = (("DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "AEGIS_RUNTIME_GRPC_URL",
+                  "HTTP_PORT", "HTTP_HOST", "LOG_LEVEL"), (".env",))
+
+
+def _given(inputs, env):
+    """The variables and files of `inputs` this container is given."""
+    names, files = inputs
+    found = sorted(key for key in env if any(key == name or (name.endswith("_") and key.startswith(name))
+                                             for name in names))
+    return found + [path for path in files if os.path.exists(os.path.join(os.getcwd(), path))]
+
+
+def program(env):
+    """Which program this container stands in for, told by what the pod gives it (the real programs' own
+    configuration), and what told it: (program, [variables and files])."""
+    daemons = {name: given for name, given in ((name, _given(inputs, env)) for name, inputs in DAEMON_INPUTS.items())
+               if given}
+    if len(daemons) > 1:
+        raise UnknownProgram("given the configuration of more than one AEGIS program (%s): a container runs one"
+                             % "; ".join("aegis-%s: %s" % (name, ", ".join(given)) for name, given in daemons.items()))
+    if daemons:
+        return next(iter(daemons.items()))
+    worker = _given(WORKER_INPUTS, env)
+    if worker:
+        return "temporal-worker", worker
+    raise UnknownProgram(
+        "cannot tell which AEGIS program to stand in for: none of their configurations is given (aegis-runtime: "
+        "AEGIS_CONFIG_PATH or %s; aegis-seal-gateway: SEAL_GATEWAY_* or %s; aegis-temporal-worker: DATABASE_URL "
+        "or ./.env)" % (" or ".join(RUNTIME_MANIFESTS), " or ".join(GATEWAY_MANIFESTS)))
+
+
 def _resolve(value, env, name):
     """`env:NAME` references (aegis-orchestrator orchestrator/core/src/domain/node_config.rs resolve_env_value)."""
     if isinstance(value, str) and value.startswith("env:"):
@@ -56,8 +100,7 @@ def _port(address, default):
 def runtime(env):
     """aegis-runtime: cli/src/main.rs (AEGIS_CONFIG_PATH), node_config.rs (the NodeConfig manifest),
     cli/src/daemon/server.rs (AEGIS_SEAL_PRIVATE_KEY, storage and database required, NFS always served)."""
-    path = env.get("AEGIS_CONFIG_PATH") or next(
-        (p for p in ("/app/aegis-config.yaml", "/etc/aegis/aegis-config.yaml") if os.path.exists(p)), None)
+    path = env.get("AEGIS_CONFIG_PATH") or next((p for p in RUNTIME_MANIFESTS if os.path.exists(p)), None)
     if not path:
         raise Refused("Storage configuration not found in node config")  # the built-in defaults have no storage
     spec = load_manifest(path, "100monkeys.ai/v1", "NodeConfig")
@@ -139,8 +182,7 @@ def seal_gateway(env):
     """aegis-seal-gateway: src/domain/config_manifest.rs (the SealGatewayConfig manifest found at
     SEAL_GATEWAY_CONFIG_PATH, ./seal-gateway-config.yaml or /etc/aegis; then the SEAL_GATEWAY_* overrides; then
     validate()), src/infrastructure/persistence/sqlite.rs (a postgres:// URL selects PostgreSQL)."""
-    path = next((p for p in (env.get("SEAL_GATEWAY_CONFIG_PATH"), "/app/seal-gateway-config.yaml",
-                             "/etc/aegis/seal-gateway-config.yaml") if p and os.path.exists(p)), None)
+    path = next((p for p in (env.get("SEAL_GATEWAY_CONFIG_PATH"),) + GATEWAY_MANIFESTS if p and os.path.exists(p)), None)
     spec = load_manifest(path, "seal.100monkeys.ai/v1", "SealGatewayConfig") if path else {}
     database = _gateway_override(env, "SEAL_GATEWAY_DB", _gateway_value(
         (spec.get("database") or {}).get("url", "sqlite://gateway.db"), env))

@@ -1,4 +1,4 @@
-"""Tests of the AEGIS stand-in server (roles/images/files/containerfiles/standin_aegis/aegis_standin.py)."""
+"""Tests of the AEGIS stand-in server (standins/aegis/standin.py)."""
 import base64
 import hashlib
 import hmac
@@ -161,14 +161,31 @@ def test_host_port_rejects(value):
         st.host_port(value, None)
 
 
-def test_mode_resolution(monkeypatch):
-    assert st.resolve_mode([], {}) == "runtime"
-    assert st.resolve_mode(["temporal-worker"], {}) == "temporal-worker"
-    assert st.resolve_mode(["seal_gateway"], {}) == "seal-gateway"
-    assert st.resolve_mode(["runtime"], {"AEGIS_STANDIN_ROLE": "aegis-seal-gateway"}) == "seal-gateway"
-    assert st.resolve_mode([], {"AEGIS_STANDIN_ROLE": "worker"}) == "temporal-worker"
-    with pytest.raises(SystemExit):
-        st.resolve_mode(["cortex"], {})
+def test_the_program_is_told_by_its_own_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = st.real_interface.program
+    assert program({"AEGIS_CONFIG_PATH": "/app/config/aegis-config.yaml", "RUST_LOG": "info"}) == \
+        ("runtime", ["AEGIS_CONFIG_PATH"])
+    assert program({"SEAL_GATEWAY_CONFIG_PATH": "/c.yaml", "SEAL_GATEWAY_BIND": "0.0.0.0:8089"}) == \
+        ("seal-gateway", ["SEAL_GATEWAY_BIND", "SEAL_GATEWAY_CONFIG_PATH"])
+    assert program({"TEMPORAL_ADDRESS": "t:7233", "HTTP_PORT": "3000"}) == \
+        ("temporal-worker", ["HTTP_PORT", "TEMPORAL_ADDRESS"])
+    # a daemon's manifest wins over variables the worker also reads (the runtime's manifest may say env:DATABASE_URL)
+    assert program({"AEGIS_CONFIG_PATH": "/a.yaml", "DATABASE_URL": "postgres://a@db/a"})[0] == "runtime"
+    assert program({"AEGIS_SEAL_GATEWAY_URL": "http://g:8089", "DATABASE_URL": "postgres://a@db/a"})[0] == \
+        "temporal-worker"  # a URL of the gateway is no setting of the gateway
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://w@db/w\n")
+    assert program({}) == ("temporal-worker", [".env"])
+
+
+def test_an_unknown_or_mixed_configuration_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(st.real_interface.UnknownProgram, match="cannot tell which AEGIS program.*AEGIS_CONFIG_PATH"):
+        st.real_interface.program({"RUST_LOG": "info", "AEGIS_STANDIN_ROLE": "runtime"})
+    with pytest.raises(st.real_interface.UnknownProgram,
+                       match="more than one.*aegis-runtime: AEGIS_CONFIG_PATH; aegis-seal-gateway: SEAL_GATEWAY_DB"):
+        st.real_interface.program({"AEGIS_CONFIG_PATH": "/a.yaml", "SEAL_GATEWAY_DB": "sqlite://g.db"})
+    assert st.main([], {"RUST_LOG": "info"}) == 1
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -209,7 +226,7 @@ def test_health_reports_down_dependency_with_200(app_factory):
     app = app_factory("temporal-worker", {"TEMPORAL_ADDRESS": "127.0.0.1:%d" % port,
                                           "DATABASE_URL": "postgres://u:pw@127.0.0.1:%d/db" % port},
                       listeners=("http", "metrics"))
-    status, _headers, body = get("http://127.0.0.1:%d/health" % app.bound["http"])
+    status, _, body = get("http://127.0.0.1:%d/health" % app.bound["http"])
     doc = json.loads(body)
     assert status == 200 and doc["service"] == "aegis-temporal-worker"
     assert doc["dependencies"] == {"temporal": "error: connection refused", "database": "error: connection refused",
@@ -244,7 +261,7 @@ def test_seal_gateway_routes(app_factory):
     assert get(base + "/")[::2] == (200, "ok")
     assert get(base + "/health")[::2] == (200, "ok")
     for path in ("/health?verbose=1", "/health/dependencies"):
-        status, _headers, body = get(base + path)
+        status, _, body = get(base + path)
         assert status == 200
         assert json.loads(body) == {"status": "healthy", "service": "aegis-seal-gateway", "standin": True,
                                     "version": st.VERSION, "dependencies": {"database": "not configured"}}
@@ -312,7 +329,7 @@ class FakePostgres:
     def _serve(self):
         while True:
             try:
-                conn, _peer = self.sock.accept()
+                conn, _ = self.sock.accept()
             except OSError:
                 return
             with conn:
@@ -371,7 +388,7 @@ class FakePostgres:
         conn.sendall(_auth(11, server_first.encode()))
         kind, payload = self._client_message(conn)
         client_final = payload.decode()
-        without_proof, _sep, proof = client_final.rpartition(",p=")
+        without_proof, _, proof = client_final.rpartition(",p=")
         assert without_proof == "c=biws,r=" + nonce
         salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, 4096)
         stored = hashlib.sha256(hmac.new(salted, b"Client Key", hashlib.sha256).digest()).digest()
@@ -449,7 +466,7 @@ def real_postgres():
     if not shutil.which("podman"):
         pytest.skip("podman is not installed")
     image = os.environ.get("AEGIS_STANDIN_TEST_POSTGRES_IMAGE", "localhost/aegis-postgres:15")
-    if subprocess.run(["podman", "image", "exists", image], check=False).returncode != 0:
+    if subprocess.run(["podman", "image", "exists", image]).returncode != 0:
         pytest.skip("image %s is not present" % image)
     port, name = free_port(), "aegis-standin-test-pg-%s" % uuid.uuid4().hex[:8]
     subprocess.run(["podman", "run", "-d", "--rm", "--name", name, "-p", "127.0.0.1:%d:5432" % port,
@@ -464,7 +481,7 @@ def real_postgres():
             time.sleep(0.3)
         yield port
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True, check=False)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True)
 
 
 def test_postgres_real_server(real_postgres):
@@ -497,7 +514,7 @@ def test_openbao_approle_login_kv_and_token_reuse(httpserver):
     check = st.OpenBaoCheck(httpserver.url_for("/"), "role-1", "secret-1", "aegis-approle", "kv/data/aegis/runtime")
     assert run_check(check) == "ok"
     assert run_check(check) == "ok"
-    paths = [request.path for request, _response in httpserver.log]
+    paths = [request.path for request, _ in httpserver.log]
     assert paths == ["/v1/auth/aegis-approle/login", "/v1/kv/data/aegis/runtime",
                      "/v1/auth/token/lookup-self", "/v1/kv/data/aegis/runtime"]
 
@@ -638,7 +655,7 @@ def test_process_sigterm_and_no_secrets_in_logs():
     secrets = {"DATABASE_URL": "postgres://aegis:Db%2FSecret-123@127.0.0.1:" + str(port) + "/aegis",
                "TEMPORAL_ADDRESS": "127.0.0.1:%d" % port,
                "KEYCLOAK_CLIENT_ID": "aegis-runtime", "KEYCLOAK_CLIENT_SECRET": "ClientSecret-789"}
-    proc, url = _start([], dict(secrets, AEGIS_STANDIN_ROLE="temporal-worker"))
+    proc, url = _start([], secrets)
     try:
         doc = json.loads(get(url + "/health")[2])
         assert doc["service"] == "aegis-temporal-worker"
@@ -651,6 +668,7 @@ def test_process_sigterm_and_no_secrets_in_logs():
     finally:
         proc.kill()
     out = proc.stdout.read()
+    assert "standing in for aegis-temporal-worker (given DATABASE_URL, HTTP_PORT, TEMPORAL_ADDRESS)" in out
     assert "GET /health 200" in out and "SIGTERM received" in out
     for secret in ("Db%2FSecret-123", "Db/Secret-123", "ClientSecret-789"):
         assert secret not in out
@@ -665,28 +683,30 @@ IMAGE = os.environ.get("AEGIS_STANDIN_IMAGE", "localhost/aegis-standin-aegis:0.1
 
 @pytest.mark.skipif(os.environ.get("AEGIS_STANDIN_IMAGE_TEST") != "1", reason="set AEGIS_STANDIN_IMAGE_TEST=1")
 def test_image_smoke():
-    if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode:
+    if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE]).returncode:
         pytest.skip("podman or %s missing" % IMAGE)
     tag = uuid.uuid4().hex[:8]
     network, runtime, worker, gateway = ("aegis-standin-test-" + tag + suffix for suffix in ("", "-rt", "-wk", "-gw"))
     ports = {name: free_port() for name in ("wk", "gw")}
-
-    def podman(*args):
-        return subprocess.run(["podman"] + list(args), check=True, capture_output=True, text=True).stdout
-
+    podman = lambda *args: subprocess.run(["podman"] + list(args), check=True, capture_output=True, text=True).stdout
     limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
     podman("network", "create", network)
     try:
-        # Like aegis-runtime, the runtime mode will not start without its node manifest and SEAL key.
-        result = subprocess.run(["podman", "run", "--name", runtime, "--network", network] + limits + [IMAGE],
-                                capture_output=True, text=True, timeout=60, check=False)
+        # Without any program's configuration it cannot tell what to be; like aegis-runtime, it will not start
+        # without its node manifest.
+        result = subprocess.run(["podman", "run", "--rm", "--network", network] + limits + [IMAGE],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1 and "cannot tell which AEGIS program" in result.stdout
+        result = subprocess.run(["podman", "run", "--name", runtime, "--network", network] + limits
+                                + ["-e", "AEGIS_CONFIG_PATH=/app/config/aegis-config.yaml", IMAGE],
+                                capture_output=True, text=True, timeout=60)
         assert result.returncode == 1 and "aegis-runtime would not start" in result.stdout
         assert podman("run", "--rm", "--entrypoint", "id", IMAGE, "-u", "aegis").strip() == "10000"
         podman("run", "-d", "--name", worker, "--network", network, "-p", "127.0.0.1:%d:3000" % ports["wk"],
                *limits, "-e", "DATABASE_URL=postgres://w:pw@127.0.0.1:1/w", "-e", "TEMPORAL_ADDRESS=127.0.0.1:1",
-               IMAGE, "temporal-worker")
+               IMAGE)
         podman("run", "-d", "--name", gateway, "--network", network, "-p", "127.0.0.1:%d:8089" % ports["gw"],
-               *limits, "-e", "AEGIS_STANDIN_ROLE=seal-gateway", "-e", "SEAL_GATEWAY_AUTH_DISABLED=true", IMAGE)
+               *limits, "-e", "SEAL_GATEWAY_AUTH_DISABLED=true", IMAGE)
         limit = time.monotonic() + 20
         while True:
             try:
@@ -699,12 +719,12 @@ def test_image_smoke():
         assert worker_doc["service"] == "aegis-temporal-worker"
         assert gateway_health[::2] == (200, "ok")
         for name, port in ((worker, 3000), (gateway, 8089)):
-            assert subprocess.run(["podman", "exec", name, "wget", "--version"], capture_output=True, check=False).returncode != 0
+            assert subprocess.run(["podman", "exec", name, "wget", "--version"], capture_output=True).returncode != 0
             podman("exec", name, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
                    "&& head -n 1 <&3 | grep -q ' 200 '" % port)
         started = time.monotonic()
         podman("stop", "-t", "10", worker, gateway)
         assert time.monotonic() - started < 5
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", runtime, worker, gateway], capture_output=True, check=False)
-        subprocess.run(["podman", "network", "rm", "-f", network], capture_output=True, check=False)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", runtime, worker, gateway], capture_output=True)
+        subprocess.run(["podman", "network", "rm", "-f", network], capture_output=True)

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: AEGIS platform engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""realm_errors: what the keycloak_realm module would refuse in a realm description, found before any change by
+the module's own argument spec and checks."""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.aegis.platform.plugins.module_utils.keycloak_realm_schema import (
+    InvalidDescription, description_from, realm_argument_spec, validate)
+
+
+def realm_errors(description) -> list:
+    """Messages for every problem of the description (a dict with realm, settings, roles, client_scopes, clients,
+    users); empty when the module would accept it."""
+    if not isinstance(description, dict):
+        return ["the realm description must be a mapping, got %s" % type(description).__name__]
+    result = ArgumentSpecValidator(realm_argument_spec()).validate(description)
+    if result.error_messages:
+        return list(result.error_messages)
+    try:
+        validate(description_from(result.validated_parameters))
+    except InvalidDescription as error:
+        return error.errors
+    return []
+
+
+class FilterModule:
+    def filters(self):
+        return {"realm_errors": realm_errors}
