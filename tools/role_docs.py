@@ -54,8 +54,9 @@ def rows(options: dict, parent: str = "") -> list:
     lines = []
     for name, option in options.items():
         path = parent + name
-        lines.append("| `%s` | %s | %s | %s | %s |" % (path, kind(option), "yes" if option.get("required") else "",
-                                                     default(option), markdown(option.get("description"))))
+        required = "yes" if option.get("required") else ""
+        cells = (path, kind(option), required, default(option), markdown(option.get("description")))
+        lines.append("| `%s` | %s | %s | %s | %s |" % cells)
         lines.extend(rows(option.get("options") or {}, path + "."))
     return lines
 
@@ -69,8 +70,8 @@ def variables(role: pathlib.Path) -> str:
         if entry == "main":
             continue
         same = (spec.get("options") or {}) == (main.get("options") or {})
-        parts += ["", "Entry point `%s` (`tasks_from: %s`) takes %s" % (entry, entry, "the same variables." if same
-                                                                          else "these variables:")]
+        takes = "the same variables." if same else "these variables:"
+        parts += ["", "Entry point `%s` (`tasks_from: %s`) takes %s" % (entry, entry, takes)]
         if not same:
             parts += ["", "| variable | type | required | default | description |", "|---|---|---|---|---|"]
             parts += rows(spec.get("options") or {})

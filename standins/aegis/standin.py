@@ -907,8 +907,8 @@ def main(argv=None, env=None):
     except real_interface.UnknownProgram as exc:
         log("aegis-standin: %s" % exc)
         return 1
-    log("standing in for %s (given %s)%s" % (MODES[mode][0], ", ".join(told_by),
-                                               "; arguments ignored: %s" % " ".join(argv) if argv else ""))
+    ignored = "; arguments ignored: %s" % " ".join(argv) if argv else ""
+    log("standing in for %s (given %s)%s" % (MODES[mode][0], ", ".join(told_by), ignored))
     if mode == "runtime" and os.getuid() == 0:
         os.setgroups([])
         os.setgid(RUNTIME_UID)

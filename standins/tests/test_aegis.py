@@ -226,7 +226,7 @@ def test_health_reports_down_dependency_with_200(app_factory):
     app = app_factory("temporal-worker", {"TEMPORAL_ADDRESS": "127.0.0.1:%d" % port,
                                           "DATABASE_URL": "postgres://u:pw@127.0.0.1:%d/db" % port},
                       listeners=("http", "metrics"))
-    status, _, body = get("http://127.0.0.1:%d/health" % app.bound["http"])
+    status, _headers, body = get("http://127.0.0.1:%d/health" % app.bound["http"])
     doc = json.loads(body)
     assert status == 200 and doc["service"] == "aegis-temporal-worker"
     assert doc["dependencies"] == {"temporal": "error: connection refused", "database": "error: connection refused",
@@ -261,7 +261,7 @@ def test_seal_gateway_routes(app_factory):
     assert get(base + "/")[::2] == (200, "ok")
     assert get(base + "/health")[::2] == (200, "ok")
     for path in ("/health?verbose=1", "/health/dependencies"):
-        status, _, body = get(base + path)
+        status, _headers, body = get(base + path)
         assert status == 200
         assert json.loads(body) == {"status": "healthy", "service": "aegis-seal-gateway", "standin": True,
                                     "version": st.VERSION, "dependencies": {"database": "not configured"}}
@@ -329,7 +329,7 @@ class FakePostgres:
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _peer = self.sock.accept()
             except OSError:
                 return
             with conn:
@@ -388,7 +388,7 @@ class FakePostgres:
         conn.sendall(_auth(11, server_first.encode()))
         kind, payload = self._client_message(conn)
         client_final = payload.decode()
-        without_proof, _, proof = client_final.rpartition(",p=")
+        without_proof, _sep, proof = client_final.rpartition(",p=")
         assert without_proof == "c=biws,r=" + nonce
         salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, 4096)
         stored = hashlib.sha256(hmac.new(salted, b"Client Key", hashlib.sha256).digest()).digest()
@@ -466,7 +466,7 @@ def real_postgres():
     if not shutil.which("podman"):
         pytest.skip("podman is not installed")
     image = os.environ.get("AEGIS_STANDIN_TEST_POSTGRES_IMAGE", "localhost/aegis-postgres:15")
-    if subprocess.run(["podman", "image", "exists", image]).returncode != 0:
+    if subprocess.run(["podman", "image", "exists", image], check=False).returncode != 0:
         pytest.skip("image %s is not present" % image)
     port, name = free_port(), "aegis-standin-test-pg-%s" % uuid.uuid4().hex[:8]
     subprocess.run(["podman", "run", "-d", "--rm", "--name", name, "-p", "127.0.0.1:%d:5432" % port,
@@ -481,7 +481,7 @@ def real_postgres():
             time.sleep(0.3)
         yield port
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True, check=False)
 
 
 def test_postgres_real_server(real_postgres):
@@ -514,7 +514,7 @@ def test_openbao_approle_login_kv_and_token_reuse(httpserver):
     check = st.OpenBaoCheck(httpserver.url_for("/"), "role-1", "secret-1", "aegis-approle", "kv/data/aegis/runtime")
     assert run_check(check) == "ok"
     assert run_check(check) == "ok"
-    paths = [request.path for request, _ in httpserver.log]
+    paths = [request.path for request, _response in httpserver.log]
     assert paths == ["/v1/auth/aegis-approle/login", "/v1/kv/data/aegis/runtime",
                      "/v1/auth/token/lookup-self", "/v1/kv/data/aegis/runtime"]
 
@@ -683,23 +683,26 @@ IMAGE = os.environ.get("AEGIS_STANDIN_IMAGE", "localhost/aegis-standin-aegis:0.1
 
 @pytest.mark.skipif(os.environ.get("AEGIS_STANDIN_IMAGE_TEST") != "1", reason="set AEGIS_STANDIN_IMAGE_TEST=1")
 def test_image_smoke():
-    if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE]).returncode:
+    if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode:
         pytest.skip("podman or %s missing" % IMAGE)
     tag = uuid.uuid4().hex[:8]
     network, runtime, worker, gateway = ("aegis-standin-test-" + tag + suffix for suffix in ("", "-rt", "-wk", "-gw"))
     ports = {name: free_port() for name in ("wk", "gw")}
-    podman = lambda *args: subprocess.run(["podman"] + list(args), check=True, capture_output=True, text=True).stdout
+
+    def podman(*args):
+        return subprocess.run(["podman"] + list(args), check=True, capture_output=True, text=True).stdout
+
     limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
     podman("network", "create", network)
     try:
         # Without any program's configuration it cannot tell what to be; like aegis-runtime, it will not start
         # without its node manifest.
         result = subprocess.run(["podman", "run", "--rm", "--network", network] + limits + [IMAGE],
-                                capture_output=True, text=True, timeout=60)
+                                capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 1 and "cannot tell which AEGIS program" in result.stdout
         result = subprocess.run(["podman", "run", "--name", runtime, "--network", network] + limits
                                 + ["-e", "AEGIS_CONFIG_PATH=/app/config/aegis-config.yaml", IMAGE],
-                                capture_output=True, text=True, timeout=60)
+                                capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 1 and "aegis-runtime would not start" in result.stdout
         assert podman("run", "--rm", "--entrypoint", "id", IMAGE, "-u", "aegis").strip() == "10000"
         podman("run", "-d", "--name", worker, "--network", network, "-p", "127.0.0.1:%d:3000" % ports["wk"],
@@ -719,12 +722,12 @@ def test_image_smoke():
         assert worker_doc["service"] == "aegis-temporal-worker"
         assert gateway_health[::2] == (200, "ok")
         for name, port in ((worker, 3000), (gateway, 8089)):
-            assert subprocess.run(["podman", "exec", name, "wget", "--version"], capture_output=True).returncode != 0
+            assert subprocess.run(["podman", "exec", name, "wget", "--version"], capture_output=True, check=False).returncode != 0
             podman("exec", name, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
                    "&& head -n 1 <&3 | grep -q ' 200 '" % port)
         started = time.monotonic()
         podman("stop", "-t", "10", worker, gateway)
         assert time.monotonic() - started < 5
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", runtime, worker, gateway], capture_output=True)
-        subprocess.run(["podman", "network", "rm", "-f", network], capture_output=True)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", runtime, worker, gateway], capture_output=True, check=False)
+        subprocess.run(["podman", "network", "rm", "-f", network], capture_output=True, check=False)

@@ -26,7 +26,7 @@ def plan(tmp_path, role_path, **case):
     (out / "case.json").write_text(json.dumps(case))
     result = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(HERE / "images_plan.yml"),
                              "-e", "role_path=%s" % role_path, "-e", "out_dir=%s" % out, "-e", "@%s" % (out / "case.json")],
-                            cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")))
+                            cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")), check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     done = json.loads((out / "plan.json").read_text())
     return {entry["image"]: entry for entry in done["plan"]}, done["failure"]
@@ -58,14 +58,14 @@ def test_an_unchanged_context_is_not_rebuilt_wherever_it_lies(checkout, tmp_path
         "jaeger": (str(first / "jaeger"), checkout["jaeger"]["digest"], False),
         "runtime": (str(second / "aegis"), checkout["runtime"]["digest"], False)}
     (first / "jaeger" / "Containerfile").write_text("# changed\n", encoding="utf-8")
-    changed, _ = plan(tmp_path, ROOT / "roles" / "images", aegis_images_context_dirs=[str(first), str(second)],
-                      aegis_podman_state={"images": images})
+    changed, _output = plan(tmp_path, ROOT / "roles" / "images", aegis_images_context_dirs=[str(first), str(second)],
+                            aegis_podman_state={"images": images})
     assert [image for image, entry in changed.items() if entry["stale"]] == ["jaeger"]
 
 
 def test_from_the_collection_tarball_a_stand_in_has_no_context_and_the_run_says_which_variable(tmp_path):
     result = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     with tarfile.open(next(tmp_path.glob("aegis-platform-*.tar.gz"))) as archive:
         assert not [name for name in archive.getnames() if name.startswith("standins")]
