@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
-SCENARIOS ?= default secrets storage temporal iam observability core seal_gateway day2
+SCENARIOS ?= database secrets storage temporal iam observability core seal_gateway day2
 
 .PHONY: go-check deploy test lint sanity unit integration molecule testbed testbed-images bench setup clean-venv
 

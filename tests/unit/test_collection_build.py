@@ -64,7 +64,7 @@ def test_tarball_ships(tarball_names, shipped):
     assert shipped in tarball_names[1]
 
 
-@pytest.mark.parametrize("development", ["molecule", "tests", "standins", "tools", ".ci", "backups", "Makefile", "ansible.cfg",
+@pytest.mark.parametrize("development", ["molecule", "tests", "standins", ".config", "tools", ".ci", "backups", "Makefile", "ansible.cfg",
                                          "requirements.txt", ".ansible-lint", ".gitignore", ".venv", ".collections"])
 def test_tarball_leaves_out_development_files(tarball_names, development):
     assert development not in tarball_names[0]
