@@ -22,6 +22,7 @@ MARKUP = [
     (re.compile(r"\bI\(([^)]+)\)"), r"*\1*"),
     (re.compile(r"\bB\(([^)]+)\)"), r"**\1**"),
     (re.compile(r"\bP\(([^#)]+)#[a-z]+\)"), r"`\1`"),
+    (re.compile(r"\b(?:O|RV)\([^#)]+#[a-z]+:(?:[^:)]+:)?([^)]+)\)"), r"`\1`"),  # another plugin's or role's option
     (re.compile(r"\b(?:C|O|V|E|RV|M)\(([^)]+)\)"), r"`\1`"),
 ]
 
