@@ -14,7 +14,9 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.aegis.platform.plugins.modules import openbao_approle_login
 
-ROLE_ID, SECRET_ID, TOKEN = "role-id-value-1", "secret-id-value-1", "s.issued-token-1"
+ROLE_ID = "role-id-value-1"
+SECRET_ID = "secret-id-value-1"
+TOKEN = "s.issued-token-1"
 
 
 def run(httpserver, check=False, **args):
