@@ -81,7 +81,7 @@ EXAMPLES = r"""
 - name: Reuse the stored secret ID while it logs in, mint a new one otherwise
   aegis.platform.openbao_approle_secret_id:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ __aegis_openbao_deployer.token }}"
     role_name: aegis-platform
     secret_id: "{{ __aegis_stored_secret_id | default(omit) }}"
     secret_id_mode: missing
