@@ -56,3 +56,12 @@ def test_bootstrap_tasks_reach_local_pods_on_the_bind_address_and_remote_ones_on
     assert settings[DATA]["api_addresses"]["secrets"] == "192.0.2.21"
     assert settings[APP]["api_addresses"]["secrets"] == "192.0.2.21"
     assert settings[APP]["api_addresses"]["iam"] == "192.0.2.22"
+
+
+def test_every_host_finds_the_deployer_credential_on_the_secrets_host(settings):
+    """The iam role on app1 writes OpenBao with the deployer's token: it reads the credential on data1 (the only
+    place that keeps it) and reaches OpenBao at data1's address."""
+    for host in (DATA, APP, OBS):
+        assert settings[host]["openbao_host"] == DATA
+        assert settings[host]["deployer_file"] == "/etc/aegis/secrets/openbao-deployer.json"
+    assert settings[APP]["openbao_url"] == "http://192.0.2.21:8200"
