@@ -51,8 +51,8 @@ def site(fresh_bao, tmp_path_factory):
         deployer_file = work / "config" / "secrets" / "openbao-deployer.json"
 
         @staticmethod
-        def run(**more):
-            return run_playbook(playbook, dict(extra, **more), callback="default")
+        def run(*options):
+            return run_playbook(playbook, extra, callback="default", options=options)
 
     first = Site.run()
     assert changed(first) > 0
@@ -125,8 +125,11 @@ def test_a_deployment_without_a_deployer_gets_one_once_with_the_root_token(site,
     root.auth.approle.delete_role("aegis-deployer")
     root.sys.delete_policy("aegis-deployer")
     site.deployer_file.unlink()
+    assert changed(site.run("--check")) > 0  # says so, creates nothing
+    assert not site.deployer_file.exists() and "aegis-deployer" not in root.sys.list_acl_policies()["data"]["keys"]
     assert changed(site.run()) > 0
     assert changed(site.run()) == 0
+    assert changed(site.run("--check")) == 0
     deployer(site, fresh_bao)
 
 
