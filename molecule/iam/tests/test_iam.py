@@ -183,7 +183,7 @@ def test_a_client_deleted_by_hand_is_recreated_by_a_plain_rerun_and_its_new_secr
 
 
 IAM_ALONE = """
-- name: The iam role alone (as with --tags iam): it logs in with the deployer credential the secrets host keeps
+- name: The iam role alone (as with --tags iam), logging in with the deployer credential the secrets host keeps
   hosts: all
   gather_facts: false
   vars:
