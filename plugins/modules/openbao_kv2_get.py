@@ -41,7 +41,7 @@ EXAMPLES = r"""
 - name: Read the runtime's Keycloak client secret
   aegis.platform.openbao_kv2_get:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ __aegis_openbao_deployer.token }}"
     path: aegis/keycloak/aegis-orchestrator
   register: __client
   no_log: true

@@ -47,7 +47,7 @@ EXAMPLES = r"""
 - name: Policy of the AEGIS runtime
   aegis.platform.openbao_policy:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ __aegis_openbao_root_token }}"
+    token: "{{ __aegis_openbao_deployer.token }}"
     name: aegis-platform
     policy: |
       path "secret/data/aegis/*" {
