@@ -124,7 +124,7 @@ EXAMPLES = r"""
 - name: Role of the AEGIS runtime
   aegis.platform.openbao_approle_role:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     name: aegis-platform
     token_policies: [aegis-platform]
     token_ttl: 1h

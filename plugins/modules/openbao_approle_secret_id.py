@@ -28,8 +28,8 @@ attributes:
   check_mode:
     support: full
     details: >-
-      Looks the given secret ID up to compute the same C(changed), but never creates a secret ID nor clears a
-      lockout.
+      Looks the given secret ID up to compute the same C(changed), but never creates or destroys a secret ID
+      nor clears a lockout.
   diff_mode:
     support: full
     details: Before and after say whether a valid secret ID is held; never show it.
@@ -66,6 +66,12 @@ options:
     description:
       - Metadata attached to a newly created secret ID (string values; shown in the token's metadata).
     type: dict
+  destroy_replaced:
+    description:
+      - When this run creates a secret ID and O(secret_id) was given, destroy the given one
+        (C(auth/<mount_point>/role/<role_name>/secret-id/destroy)), so the secret ID it replaces no longer logs in.
+    type: bool
+    default: false
 notes:
   - The task B(must) use C(no_log) set to V(true), because RV(secret_id) is a secret. It is returned only when this
     run created it; when RV(secret_id_created) is false, keep using the secret ID you passed.
@@ -75,7 +81,7 @@ EXAMPLES = r"""
 - name: Reuse the stored secret ID while it logs in, mint a new one otherwise
   aegis.platform.openbao_approle_secret_id:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     role_name: aegis-platform
     secret_id: "{{ stored_secret_id | default(omit) }}"
     secret_id_mode: missing
@@ -110,6 +116,11 @@ secret_id_accessor:
   type: str
 secret_id_created:
   description: Whether this run created a secret ID (in check mode, whether it would).
+  returned: success
+  type: bool
+  sample: false
+secret_id_destroyed:
+  description: Whether this run destroyed the replaced O(secret_id) (O(destroy_replaced); in check mode, whether it would).
   returned: success
   type: bool
   sample: false
@@ -160,6 +171,11 @@ def validate_secret_id(client: OpenBaoClient, mount: str, role_name: str, secret
     return expires == _NO_EXPIRY or expires > now  # RFC 3339 in UTC: text order is time order
 
 
+def destroy_secret_id(client: OpenBaoClient, mount: str, role_name: str, secret_id: str) -> None:
+    """Destroy ``secret_id`` of the role (OpenBao answers 204 also when it is already gone)."""
+    client.request("POST", "auth/%s/role/%s/secret-id/destroy" % (mount, role_name), {"secret_id": secret_id})
+
+
 def clear_lockout(client: OpenBaoClient, mount: str, role_id: str) -> bool:
     """Unlock ``role_id`` on the AppRole mount when OpenBao lists it in sys/locked-users; True when it did."""
     locked = body_data(client.request("GET", "sys/locked-users", missing_ok=True))
@@ -186,11 +202,13 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
     if mode == "missing" and held:
         valid = validate_secret_id(client, mount, name, held)
     create = needs_new_secret_id(mode, valid)
+    destroy = create and bool(held) and params["destroy_replaced"]
     result: dict[str, t.Any] = {"changed": create, "role_id": role_id, "secret_id_created": create,
-                                "secret_id_valid": valid, "unlocked": False}
+                                "secret_id_valid": valid, "secret_id_destroyed": destroy, "unlocked": False}
     if module._diff:
         result["diff"] = {"before": {"secret_id": "******** (valid)" if valid else "none valid"},
-                          "after": {"secret_id": "******** (new)" if create else
+                          "after": {"secret_id": ("******** (new, the replaced one destroyed)" if destroy else
+                                                  "******** (new)") if create else
                                     ("******** (valid)" if valid else "none valid")}}
     if create and not module.check_mode:
         body: dict[str, t.Any] = {}
@@ -201,6 +219,8 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
             raise OpenBaoError("OpenBao at %s answered the secret-id request of role %s without a secret_id"
                                % (client.url, name))
         result.update(secret_id=created["secret_id"], secret_id_accessor=created.get("secret_id_accessor"))
+        if destroy:
+            destroy_secret_id(client, mount, name, held)
         if params["unlock"]:
             result["unlocked"] = clear_lockout(client, mount, role_id)
     return result
@@ -214,6 +234,7 @@ def main() -> None:
         secret_id_mode=dict(type="str", choices=["missing", "always", "never"], default="missing", no_log=False),
         metadata=dict(type="dict"),
         unlock=dict(type="bool", default=True),
+        destroy_replaced=dict(type="bool", default=False),
     ), run)
 
 

@@ -52,6 +52,13 @@ options:
       - Seconds to wait, after initialising or unsealing, for the server to become active.
     type: int
     default: 30
+  read_only:
+    description:
+      - Only wait for the API (O(connect_retries)) and report whether the server is initialised and sealed, as it is;
+        never initialise or unseal (C(changed) is false). For a caller that decides itself, such as a restore that
+        initialises empty storage with throw-away keys but unseals kept storage with the deployment's keys.
+    type: bool
+    default: false
 notes:
   - The returned RV(unseal_keys) and RV(root_token) are only present when this run initialised the server. Use
     C(no_log) set to V(true) on the task, and on every task that handles them.
@@ -77,12 +84,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 initialized:
-  description: Whether the server is initialised (after this run; in check mode, what it would be).
+  description: Whether the server is initialised (after this run; in check mode, what it would be; with O(read_only), as found).
   returned: success
   type: bool
   sample: true
 sealed:
-  description: Whether the server is sealed (after this run; in check mode, what it would be).
+  description: Whether the server is sealed (after this run; in check mode, what it would be; with O(read_only), as found).
   returned: success
   type: bool
   sample: false
@@ -156,6 +163,8 @@ def run(module, client: OpenBaoClient) -> dict:
     client.add_secret(params["unseal_keys"])
     status = client.seal_status()
     before = {"initialized": bool(status.get("initialized")), "sealed": bool(status.get("sealed", True))}
+    if params["read_only"]:
+        return dict(before, changed=False)
     after = {"initialized": True, "sealed": False}
     result: dict = {"changed": before != after}
     if module._diff:
@@ -207,6 +216,7 @@ def main() -> None:
         key_threshold=dict(type="int", default=1, no_log=False),
         unseal_keys=dict(type="list", elements="str", no_log=True),
         active_timeout=dict(type="int", default=30),
+        read_only=dict(type="bool", default=False),
     ), run)
 
 

@@ -41,9 +41,9 @@ EXAMPLES = r"""
 - name: Read the runtime's Keycloak client secret
   aegis.platform.openbao_kv2_get:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     path: aegis/keycloak/aegis-orchestrator
-  register: __client
+  register: client
   no_log: true
 """
 

@@ -66,7 +66,7 @@ EXAMPLES = r"""
 - name: Store the Keycloak client secret of the runtime
   aegis.platform.openbao_kv2_secret:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     path: aegis/keycloak/aegis-orchestrator
     data:
       client_id: aegis-orchestrator

@@ -112,7 +112,7 @@ EXAMPLES = r"""
 - name: KV version 2 at secret/
   aegis.platform.openbao_mount:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     path: secret
     type: kv
     options:
@@ -122,7 +122,7 @@ EXAMPLES = r"""
 - name: AppRole auth method with lease limits
   aegis.platform.openbao_mount:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     kind: auth
     path: approle
     type: approle

@@ -82,7 +82,7 @@ EXAMPLES = r"""
 - name: OIDC login against Keycloak's aegis-system realm
   aegis.platform.openbao_oidc_auth:
     url: http://127.0.0.1:8200
-    token: "{{ root_token }}"
+    token: "{{ openbao_deployer_token }}"
     discovery_url: http://aegis-iam:8180/realms/aegis-system
     client_id: aegis-openbao
     client_secret: "{{ client_secrets['aegis-openbao'] }}"

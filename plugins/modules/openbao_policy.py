@@ -47,7 +47,7 @@ EXAMPLES = r"""
 - name: Policy of the AEGIS runtime
   aegis.platform.openbao_policy:
     url: "{{ aegis_openbao_url }}"
-    token: "{{ openbao_token }}"
+    token: "{{ openbao_deployer_token }}"
     name: aegis-platform
     policy: |
       path "secret/data/aegis/*" {

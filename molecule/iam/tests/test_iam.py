@@ -181,3 +181,41 @@ def test_a_client_deleted_by_hand_is_recreated_by_a_plain_rerun_and_its_new_secr
     assert kv["client_secret"] not in repaired.stdout + repaired.stderr
     again = converge()
     assert again.returncode == 0 and changed_count(again) == 0, again.stdout[-3000:]
+
+
+IAM_ALONE = """
+- name: The iam role alone (as with --tags iam), logging in with the deployer credential the secrets host keeps
+  hosts: all
+  gather_facts: false
+  vars:
+    aegis_profiles:
+      iam_test: [database, secrets, iam]
+    aegis_profile: iam_test
+  tasks:
+    - name: Deploy pod-iam
+      ansible.builtin.include_role:
+        name: aegis.platform.iam
+"""
+
+
+def test_the_iam_role_alone_hands_over_to_openbao_without_the_root_token(tmp_path):
+    """A client secret removed from KV and the hand-over record gone: the iam role, run alone while the controller's
+    init.json (the root token) is away, logs in with the deployer credential and writes KV and OIDC again."""
+    path = "aegis/keycloak/aegis-temporal-worker"
+    bao().secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
+    os.remove(os.path.join(SECRETS, "iam", "handover.sha256"))
+    playbook = tmp_path / "iam_alone.yml"
+    playbook.write_text(IAM_ALONE)
+    init_file = os.path.join(SECRETS, "openbao", "init.json")
+    os.rename(init_file, init_file + ".away")
+    try:
+        result = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook)],
+                                capture_output=True, text=True, check=False)
+    finally:
+        os.rename(init_file + ".away", init_file)
+    assert result.returncode == 0, result.stdout[-3000:]
+    kv = bao().secrets.kv.v2.read_secret_version(path=path, mount_point="secret",
+                                                 raise_on_deleted_version=True)["data"]["data"]
+    assert kv["client_id"] == "aegis-temporal-worker" and kv["client_secret"] not in result.stdout
+    again = converge()
+    assert again.returncode == 0 and changed_count(again) == 0, again.stdout[-3000:]

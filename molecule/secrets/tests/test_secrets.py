@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import urllib.request
 
@@ -11,6 +12,7 @@ import pytest
 POD = "aegistest-secrets"
 URL = "http://127.0.0.2:8200"
 SECRETS = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "secrets", "openbao")
+DEPLOYER = "/etc/aegistest/secrets/openbao-deployer.json"
 
 
 def stored(name):
@@ -89,7 +91,9 @@ def test_verbose_log_leaks_no_secret():
     assert result.returncode == 0, result.stdout[-3000:]
     log = result.stdout + result.stderr
     init, creds = stored("init.json"), stored("approle.json")
-    for secret in [init["root_token"], creds["secret_id"], *init["unseal_keys"]]:
+    with open(DEPLOYER, encoding="utf-8") as handle:
+        deployer = json.load(handle)
+    for secret in [init["root_token"], creds["secret_id"], deployer["secret_id"], *init["unseal_keys"]]:
         assert secret not in log
     assert "changed=0" in log
 
@@ -122,3 +126,42 @@ def test_sealed_without_the_controllers_keys_stops_with_a_message_that_names_the
     result = converge()
     assert result.returncode == 0, result.stdout[-3000:]
     assert not hvac.Client(url=URL).sys.read_health_status(method="GET")["sealed"]
+
+
+def changed_count(result):
+    assert result.returncode == 0, result.stdout[-3000:]
+    return int(re.search(r"changed=(\d+)", result.stdout).group(1))
+
+
+def test_the_deployer_credential_is_root_only_on_the_host_and_logs_in_with_policy_aegis_deployer(host):
+    credential = host.file(DEPLOYER)
+    assert credential.mode == 0o600 and credential.user == "root"
+    creds = json.loads(credential.content_string)
+    client = hvac.Client(url=URL)
+    client.auth.approle.login(role_id=creds["role_id"], secret_id=creds["secret_id"])
+    assert client.auth.token.lookup_self()["data"]["policies"] == ["aegis-deployer", "default"]
+
+
+def test_a_rerun_does_not_use_the_root_token(host):
+    """The controller's init.json (root token, unseal keys) away while OpenBao runs unsealed: the rerun converges
+    with the deployer credential alone and changes nothing (the old code read the root token from that file)."""
+    init_file = os.path.join(SECRETS, "init.json")
+    os.rename(init_file, init_file + ".away")
+    try:
+        result = converge()
+    finally:
+        os.rename(init_file + ".away", init_file)
+    assert changed_count(result) == 0, result.stdout[-3000:]
+
+
+def test_a_deployment_without_a_deployer_credential_gets_one_on_its_first_rerun_then_changes_nothing(host):
+    """A deployment made before the deployer credential existed: no policy, role or file. The first rerun creates
+    them with the root token (reported changed), the next one changes nothing."""
+    root = hvac.Client(url=URL, token=stored("init.json")["root_token"])
+    root.auth.approle.delete_role("aegis-deployer")
+    root.sys.delete_policy("aegis-deployer")
+    assert host.run("rm -f %s", DEPLOYER).rc == 0
+    assert changed_count(converge()) > 0
+    assert host.file(DEPLOYER).exists
+    assert "aegis-deployer" in root.sys.list_acl_policies()["data"]["keys"]
+    assert changed_count(converge()) == 0

@@ -99,3 +99,12 @@ def test_every_consumer_follows_moved_ports(moved):
         "192.0.2.21:19187", "192.0.2.21:19324", "192.0.2.21:19325", "192.0.2.21:19326", "192.0.2.21:18200",
         "192.0.2.22:19091", "192.0.2.22:19233", "192.0.2.22:18180", "localhost:9090", "localhost:14269",
         "localhost:3000", "localhost:3100", "localhost:9080"])
+
+
+def test_every_host_finds_the_deployer_credential_on_the_secrets_host(settings):
+    """The iam role on app1 writes OpenBao with the deployer's token: it reads the credential on data1 (the only
+    place that keeps it) and reaches OpenBao at data1's address."""
+    for host in (DATA, APP, OBS):
+        assert settings[host]["openbao_host"] == DATA
+        assert settings[host]["deployer_file"] == "/etc/aegis/secrets/openbao-deployer.json"
+    assert settings[APP]["openbao_url"] == "http://192.0.2.21:8200"

@@ -154,7 +154,7 @@ def conn(server: BaoServer, **extra: t.Any) -> dict[str, t.Any]:
 
 
 def run_playbook(playbook: Path, extra_vars: dict[str, t.Any] | None = None, verbosity: int = 0,
-                 callback: str = "json") -> subprocess.CompletedProcess:
+                 callback: str = "json", options: t.Sequence[str] = ()) -> subprocess.CompletedProcess:
     """ansible-playbook against localhost with the repo's ansible.cfg; stdout is JSON with the json callback."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
            "-e", "ansible_python_interpreter=%s" % sys.executable]
@@ -165,6 +165,7 @@ def run_playbook(playbook: Path, extra_vars: dict[str, t.Any] | None = None, ver
         cmd += ["-e", "@%s" % vars_file]
     if verbosity:
         cmd.append("-" + "v" * verbosity)
+    cmd += list(options)
     cmd.append(str(playbook))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback,
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",

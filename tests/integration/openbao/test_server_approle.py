@@ -169,8 +169,16 @@ def test_secret_id_modes(approle, platform_role):
 
     never = run_module("openbao_approle_secret_id", **sid_args(approle, secret_id_mode="never"))
     assert never == {"changed": False, "role_id": platform_role, "secret_id_created": False, "secret_id_valid": None,
-                     "unlocked": False, "invocation": never["invocation"]}
+                     "secret_id_destroyed": False, "unlocked": False, "invocation": never["invocation"]}
     assert len(accessors(approle, "aegis-platform")) == len(known) + 1
+
+    # always + destroy_replaced: the new one replaces the held one, which OpenBao then no longer holds.
+    replaced = run_module("openbao_approle_secret_id", **sid_args(approle, secret_id=always["secret_id"],
+                                                                  secret_id_mode="always", destroy_replaced=True))
+    assert replaced["secret_id_destroyed"] and replaced["secret_id"] != always["secret_id"]
+    assert len(accessors(approle, "aegis-platform")) == len(known) + 1
+    held_again = run_module("openbao_approle_secret_id", check=True, **sid_args(approle, secret_id=always["secret_id"]))
+    assert held_again["secret_id_valid"] is False
 
 
 def test_secret_id_outside_bound_cidrs_is_checked_by_lookup(approle):

@@ -96,3 +96,12 @@ def test_init_returns_keys_unseals_and_warns_about_stale_keys(httpserver):
     assert (result["unseal_keys"], result["root_token"]) == (["new-key-0001"], "s.new-root-token")
     assert "given keys are useless" in json.dumps(result["warnings"])
     assert result["diff"]["before"] == {"initialized": False, "sealed": True}
+
+
+@pytest.mark.parametrize("initialized, sealed", [(False, True), (True, True), (True, False)])
+def test_read_only_reports_the_state_as_found_and_writes_nothing(httpserver, initialized, sealed):
+    seal_status(httpserver, initialized=initialized, sealed=sealed)
+    result = run({"url": httpserver.url_for("/"), "read_only": True})
+    assert not result.get("failed") and result["changed"] is False
+    assert (result["initialized"], result["sealed"]) == (initialized, sealed)
+    assert [req.path for req, _ in httpserver.log] == ["/v1/sys/seal-status"]
