@@ -38,7 +38,7 @@ def lookup(httpserver):
 def test_a_held_secret_id_is_checked_by_lookup_never_by_login(httpserver):
     lookup(httpserver).respond_with_json({"data": {"secret_id_accessor": "acc", "expiration_time": "0001-01-01T00:00:00Z"}})
     assert validate_secret_id(client(httpserver), "approle", "r", SECRET) is True
-    assert [request.path for request, _ in httpserver.log] == ["/v1/auth/approle/role/r/secret-id/lookup"]
+    assert [request.path for request, _response in httpserver.log] == ["/v1/auth/approle/role/r/secret-id/lookup"]
 
 
 @pytest.mark.parametrize("expires, valid", [("2000-01-01T00:00:00Z", False), ("2999-01-01T00:00:00.5Z", True)])
@@ -74,7 +74,7 @@ def test_nothing_is_unlocked_without_a_lockout(httpserver):
     httpserver.expect_request("/v1/sys/locked-users", method="GET").respond_with_json({"data": {"by_namespace": []}})
     httpserver.expect_request("/v1/sys/auth/approle", method="GET").respond_with_json({"data": {"accessor": "auth_approle_1"}})
     assert clear_lockout(client(httpserver), "approle", "rid") is False
-    assert all("unlock" not in request.path for request, _ in httpserver.log)
+    assert all("unlock" not in request.path for request, _response in httpserver.log)
 
 
 def run_module(httpserver, check=False, **args):
@@ -105,14 +105,14 @@ def replaced_secret_id(httpserver):
 
 
 def destroy_requests(httpserver):
-    return [request for request, _ in httpserver.log if request.path.endswith("/secret-id/destroy")]
+    return [request for request, _response in httpserver.log if request.path.endswith("/secret-id/destroy")]
 
 
 def test_destroy_replaced_destroys_the_held_secret_id_after_minting_the_new_one(httpserver):
     replaced_secret_id(httpserver)
     result = run_module(httpserver, secret_id=SECRET, destroy_replaced=True)
     assert result["secret_id_created"] and result["secret_id_destroyed"] and result["secret_id"] == "new-secret-id-value"
-    paths = [request.path for request, _ in httpserver.log]
+    paths = [request.path for request, _response in httpserver.log]
     assert paths.index("/v1/auth/approle/role/r/secret-id") < paths.index("/v1/auth/approle/role/r/secret-id/destroy")
     assert SECRET not in json_dump(result["diff"]) and "destroyed" in result["diff"]["after"]["secret_id"]
 
@@ -128,7 +128,7 @@ def test_check_mode_says_it_would_destroy_but_writes_nothing(httpserver):
     replaced_secret_id(httpserver)
     result = run_module(httpserver, check=True, secret_id=SECRET, destroy_replaced=True)
     assert result["changed"] and result["secret_id_destroyed"] and "secret_id" not in result
-    assert [request.method for request, _ in httpserver.log] == ["GET", "POST"]  # role ID, lookup
+    assert [request.method for request, _response in httpserver.log] == ["GET", "POST"]  # role ID, lookup
     assert destroy_requests(httpserver) == []
 
 

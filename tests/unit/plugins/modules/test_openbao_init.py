@@ -104,4 +104,4 @@ def test_read_only_reports_the_state_as_found_and_writes_nothing(httpserver, ini
     result = run({"url": httpserver.url_for("/"), "read_only": True})
     assert not result.get("failed") and result["changed"] is False
     assert (result["initialized"], result["sealed"]) == (initialized, sealed)
-    assert [req.path for req, _ in httpserver.log] == ["/v1/sys/seal-status"]
+    assert [req.path for req, _response in httpserver.log] == ["/v1/sys/seal-status"]
