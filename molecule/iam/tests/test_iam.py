@@ -203,7 +203,7 @@ def test_the_iam_role_alone_hands_over_to_openbao_without_the_root_token(tmp_pat
     init.json (the root token) is away, logs in with the deployer credential and writes KV and OIDC again."""
     path = "aegis/keycloak/aegis-temporal-worker"
     bao().secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
-    os.remove(os.path.join(SECRETS, "iam", "handover.sha256"))
+    os.remove("/etc/aegistest/receipts/aegistest-iam-handover.json")
     playbook = tmp_path / "iam_alone.yml"
     playbook.write_text(IAM_ALONE)
     init_file = os.path.join(SECRETS, "openbao", "init.json")
