@@ -24,12 +24,16 @@ if [[ "$(cat "$venv/.stamp" 2>/dev/null)" != "$wanted" ]]; then
 fi
 echo "ansible-core $version on $("$venv/bin/python" --version): $steps"
 
+# AEGIS_IMAGES_ARCHIVE_DIR: images from the test bed's archives (on an empty host) instead of built here.
 play() {
   "$venv/bin/ansible-playbook" -i inventories/local -e @tests/versions/dbsec.yml \
-    -e aegis_secrets_dir="$root/.cache/versions/$version/secrets" "$@"
+    -e aegis_secrets_dir="$root/.cache/versions/$version/secrets" \
+    ${AEGIS_IMAGES_ARCHIVE_DIR:+-e aegis_images_archive_dir="$AEGIS_IMAGES_ARCHIVE_DIR"} "$@"
 }
 teardown() {
-  play playbooks/teardown.yml -e aegis_purge_data=true -e aegis_teardown_purge_grace=0 >/dev/null
+  local out
+  out=$(play playbooks/teardown.yml -e aegis_purge_data=true -e aegis_teardown_purge_grace=0 2>&1) \
+    || { echo "$out" | tail -n 40; return 1; }
 }
 
 for step in $steps; do
@@ -37,7 +41,7 @@ for step in $steps; do
     sanity) AEGIS_ANSIBLE_BIN=$venv/bin AEGIS_SANITY_DIR=$root/.cache/sanity-$version tools/sanity.sh ;;
     unit) "$venv/bin/python" -m pytest -q tests/unit standins/tests ;;
     converge)
-      teardown  # from nothing, also after an interrupted run
+      if command -v podman >/dev/null; then teardown; fi  # from nothing, also after an interrupted run
       trap teardown EXIT
       play tests/versions/converge.yml
       rerun=$(play tests/versions/converge.yml) || { echo "$rerun"; exit 1; }
