@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 INVENTORY ?= inventories/local
 SCENARIOS ?= database secrets storage temporal iam observability core seal_gateway day2
 
-.PHONY: go-check deploy test lint sanity unit integration molecule testbed testbed-images bench setup clean-venv
+.PHONY: go-check deploy test lint sanity unit integration molecule versions versions-floor versions-newest testbed testbed-images bench setup clean-venv
 
 # Debian's python3 has no venv module until python3-venv is installed (ensurepip missing).
 $(BIN)/.stamp: requirements.txt
@@ -59,6 +59,21 @@ integration: setup
 molecule: go-check setup
 	set -e; for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
 
+# The oldest and the newest ansible-core the collection claims (meta/runtime.yml), each in a venv of its own
+# (.venv-core/VERSION): sanity, unit, and the database + secrets converge with its rerun (tests/versions/run.sh).
+# The floor is what AAP 2.5 ships, on this machine. The newest needs Python >= 3.12, which Debian 12 lacks: it runs
+# on a Debian 13 host made like the test bed's (tests/versions/in_debian13.py), with the test bed's image archives.
+CORE_FLOOR := 2.16.19
+CORE_NEWEST := 2.21.5
+
+versions: versions-floor versions-newest
+
+versions-floor: setup
+	tests/versions/run.sh $(CORE_FLOOR)
+
+versions-newest: testbed-images
+	$(BIN)/python tests/versions/in_debian13.py $(CORE_NEWEST)
+
 # The test bed (docs/testbed.md): empty Debian hosts as privileged systemd containers on this machine. Their
 # images come as archives built here once (only what changed is saved again).
 TESTBED := $(BIN)/python tests/testbed/testbed.py
@@ -95,7 +110,7 @@ logged-testbed-%:
 	  echo "testbed-$* passed in $$((SECONDS / 60))m$$((SECONDS % 60))s"; \
 	else tail -n 200 $(TESTBED_WORK)/logs/$*.log; echo "testbed-$* FAILED after $${SECONDS}s: $(TESTBED_WORK)/logs/$*.log"; exit 1; fi
 
-test: lint sanity unit integration molecule testbed
+test: lint sanity unit integration molecule versions testbed
 
 bench: deploy
 	command -v jq >/dev/null && command -v curl >/dev/null || apt-get install -y --no-install-recommends jq curl

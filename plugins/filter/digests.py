@@ -25,8 +25,12 @@ def receipt(inputs, server) -> str:
     return json.dumps({"inputs": digest(inputs), "server": server or {}}, sort_keys=True)
 
 
-def receipt_current(podman_state, path: str, content: str) -> bool:
+def receipt_current(podman_state, path: str, content) -> bool:
     """True when the probe saw the receipt at path with exactly this content (a server of unknown state never is)."""
+    if isinstance(content, dict):
+        # ansible-core < 2.19 hands over a template result that reads as a dict as one (and the copy module writes it
+        # back as this same text): the receipt's keys are sorted already.
+        content = json.dumps(content, sort_keys=True)
     if not isinstance(podman_state, dict) or not json.loads(content).get("server"):
         return False
     seen = (podman_state.get("files") or {}).get(path)

@@ -12,6 +12,7 @@ Exception texts never contain a password, a client secret or a token.
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -22,6 +23,9 @@ from ansible.module_utils.urls import Request, make_context
 
 JsonValue = Any
 Query = Optional[Mapping[str, Any]]
+
+# ansible-core 2.17 lets Request.open reuse one TLS context; 2.16 builds one per request (no context argument).
+REQUEST_TAKES_CONTEXT = "context" in inspect.signature(Request.open).parameters
 
 # Refresh this many seconds before the token's announced expiry (capped at a quarter of its lifetime).
 EXPIRY_MARGIN = 10.0
@@ -186,11 +190,13 @@ class KeycloakClient:
 
     def _send(self, method: str, url: str, data: Optional[bytes],
               headers: Dict[str, str]) -> Tuple[int, Dict[str, str], JsonValue]:
-        if self._context is None:
-            self._context = make_context(validate_certs=self.validate_certs)
+        tls = {}
+        if REQUEST_TAKES_CONTEXT:
+            if self._context is None:
+                self._context = make_context(validate_certs=self.validate_certs)
+            tls["context"] = self._context
         try:
-            response = self._request.open(method, url, data=data, headers=headers, timeout=self.timeout,
-                                          context=self._context)
+            response = self._request.open(method, url, data=data, headers=headers, timeout=self.timeout, **tls)
             raw = response.read()
             status = response.getcode()
             answer_headers = {k.lower(): v for k, v in response.headers.items()}

@@ -113,7 +113,6 @@ import os
 import shutil
 import socket
 import stat
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -121,11 +120,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aegis.platform.plugins.module_utils.digests import SPEC_LABEL, file_state
 
 
-def podman_json(*args):
-    result = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not result.stdout.strip():
+def podman_json(module, *args):
+    rc, out, dummy = module.run_command(["podman", *args])
+    if rc != 0 or not out.strip():
         return None
-    return json.loads(result.stdout)
+    return json.loads(out)
 
 
 def hard_limit(name):
@@ -162,13 +161,13 @@ def files_under(root):
     return found
 
 
-def podman_state(network):
+def podman_state(module, network):
     """Network, images, pods and containers (reduced to what the pod action compares); the podman calls run in
     parallel (listing images alone takes a quarter of a second)."""
     calls = [("network", "inspect", network), ("image", "ls", "--format", "json"), ("pod", "ps", "--format", "json"),
              ("ps", "-a", "--pod", "--format", "json")]
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        networks, images, pods, containers = [found or [] for found in pool.map(lambda args: podman_json(*args), calls)]
+        networks, images, pods, containers = [found or [] for found in pool.map(lambda args: podman_json(module, *args), calls)]
     return {
         "network_subnet": ",".join(item["subnet"] for item in networks[0].get("subnets") or []) if networks else None,
         # Only what the images role and the pod action read: every task of the play carries these facts.
@@ -214,7 +213,7 @@ def main():
     if os.path.isfile(params["containers_conf"]):
         with open(params["containers_conf"], encoding="utf-8") as handle:
             conf_text = handle.read()
-    state = podman_state(params["network"]) if podman else {"network_subnet": None, "images": [], "pods": {}, "containers": {}}
+    state = podman_state(module, params["network"]) if podman else {"network_subnet": None, "images": [], "pods": {}, "containers": {}}
     # Before the health checks start: they hold podman's locks, which a socket-activated service waits for.
     alive = podman and socket_alive(params["socket"])
     running = [name for name, item in state["containers"].items() if item["running"]]

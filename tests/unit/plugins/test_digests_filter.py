@@ -23,6 +23,12 @@ def test_unchanged_inputs_and_server_are_current():
     assert receipt_current(_probe_with("/r", content), "/r", same)
 
 
+def test_a_receipt_handed_over_as_a_dict_is_the_same_receipt():
+    content = receipt({"a": 1, "b": [1, 2]}, SERVER)
+    assert receipt_current(_probe_with("/r", content), "/r", json.loads(content))
+    assert not receipt_current(_probe_with("/r", content), "/r", json.loads(receipt({"a": 2}, SERVER)))
+
+
 def test_changed_input_restarted_or_recreated_server_is_not_current():
     probe = _probe_with("/r", receipt({"a": 1}, SERVER))
     assert not receipt_current(probe, "/r", receipt({"a": 2}, SERVER))

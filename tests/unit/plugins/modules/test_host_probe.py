@@ -28,8 +28,8 @@ def test_podman_state_keeps_what_the_pod_action_compares(monkeypatch):
                 "StartedAt": 5, "Labels": {digests.SPEC_LABEL: "c1digest"}},
                {"Names": ["aegis-database-infra"], "IsInfra": True, "Id": "x"}],
     }
-    monkeypatch.setattr(host_probe, "podman_json", lambda *args: answers[args[0]])
-    state = host_probe.podman_state("aegis-network")
+    monkeypatch.setattr(host_probe, "podman_json", lambda module, *args: answers[args[0]])
+    state = host_probe.podman_state(None, "aegis-network")
     assert state["network_subnet"] == "10.89.0.0/24"
     assert state["images"] == [{"Id": "i1", "Names": ["localhost/aegis-postgres:15", "r@sha256:1"], "Labels": {}}]
     assert state["pods"] == {"aegis-database": {"digest": "p1"}}
@@ -39,6 +39,23 @@ def test_podman_state_keeps_what_the_pod_action_compares(monkeypatch):
 
 
 def test_a_missing_network_has_no_subnet(monkeypatch):
-    monkeypatch.setattr(host_probe, "podman_json", lambda *args: None)
-    state = host_probe.podman_state("aegis-network")
+    monkeypatch.setattr(host_probe, "podman_json", lambda module, *args: None)
+    state = host_probe.podman_state(None, "aegis-network")
     assert state["network_subnet"] is None and state["containers"] == {} and state["images"] == []
+
+
+class FakeModule:
+    def __init__(self, rc, out):
+        self.answer, self.calls = (rc, out, ""), []
+
+    def run_command(self, args):
+        self.calls.append(args)
+        return self.answer
+
+
+def test_podman_json_asks_podman_through_the_module_and_reads_only_a_successful_answer():
+    module = FakeModule(0, '[{"Name": "aegis-network"}]')
+    assert host_probe.podman_json(module, "network", "inspect", "aegis-network") == [{"Name": "aegis-network"}]
+    assert module.calls == [["podman", "network", "inspect", "aegis-network"]]
+    assert host_probe.podman_json(FakeModule(125, "error"), "network", "inspect", "x") is None
+    assert host_probe.podman_json(FakeModule(0, "  \n"), "ps") is None

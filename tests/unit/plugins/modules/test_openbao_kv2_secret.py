@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError, kv2_read
 from ansible_collections.aegis.platform.plugins.modules import openbao_kv2_secret
 
