@@ -226,8 +226,9 @@ def test_flow_worker_to_database():
 def test_flow_iam_to_database():
     # Keycloak keeps its realms in the database pod's keycloak database: the realm the bootstrap made is there.
     assert connect_from("iam", "keycloak", target("iam", "database"), database_port())
-    result = host_of("database").run("podman exec -u postgres %s psql -U aegis -d keycloak -tAc %s",
-                                     container_name("database", "postgres"), "select name from realm order by name")
+    result = host_of("database").run("podman exec -u postgres %s psql -p %s -U aegis -d keycloak -tAc %s",
+                                     container_name("database", "postgres"), str(database_port()),
+                                     "select name from realm order by name")
     assert result.rc == 0, result.stderr
     assert "aegis-system" in result.stdout.split()
 
