@@ -81,7 +81,7 @@ version:
   returned: success
   type: int
   sample: 3
-keys:
+data_keys:
   description: Keys of the secret after this run (values are never returned).
   returned: success
   type: list
@@ -126,7 +126,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
         else:
             exists = current is not None
             target = "%s/data/%s" % (mount, path)
-        result.update(changed=exists, keys=[])
+        result.update(changed=exists, data_keys=[])
         if module._diff:
             result["diff"] = masked_data_diff(current, None)
         if exists:
@@ -137,7 +137,7 @@ def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
 
     if desired is None:
         raise OpenBaoError("data is required with state=present")
-    result["keys"] = sorted(desired)
+    result["data_keys"] = sorted(desired)
     if module._diff:
         result["diff"] = masked_data_diff(current, desired)
     if current == desired:

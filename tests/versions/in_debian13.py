@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run tests/versions/run.sh on Debian 13, for the ansible-core releases whose controller needs Python >= 3.12
 (Debian 12's python3 is 3.11; Debian 13's is 3.13).
 

@@ -39,7 +39,7 @@ def test_create_noop_update_with_check_mode_and_masked_diff(kv):
     assert current(kv, "aegis/kv-1") == (first, 1)
 
     same = run_module("openbao_kv2_secret", diff=True, **args)
-    assert same["changed"] is False and same["version"] == 1 and same["keys"] == ["client_id", "client_secret"]
+    assert same["changed"] is False and same["version"] == 1 and same["data_keys"] == ["client_id", "client_secret"]
 
     second = {"client_id": "aegis-orchestrator", "client_secret": "s3cr3t-value-two", "realm": "aegis-system"}
     planned = run_module("openbao_kv2_secret", check=True, diff=True, **dict(args, data=second))
