@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from ansible_collections.aegis.platform.plugins.modules import openbao_approle_login
 
 ROLE_ID = "role-id-value-1"

@@ -82,7 +82,7 @@ def run_module(httpserver, check=False, **args):
     import io
     import json
 
-    from ansible.module_utils.testing import patch_module_args
+    from module_args import patch_module_args
     from ansible_collections.aegis.platform.plugins.modules import openbao_approle_secret_id
 
     out = io.StringIO()
