@@ -13,7 +13,7 @@ cd "$root"
 export ANSIBLE_CONFIG=$root/ansible.cfg
 
 # The test tools at requirements.txt's pins, with this ansible-core instead of the one of .venv.
-wanted="ansible-core==$version cryptography $(grep -E '^(pytest|pytest-httpserver|jmespath)==' requirements.txt | xargs)"
+wanted="ansible-core==$version cryptography $(grep -E '^(pytest|pytest-httpserver|jmespath|antsibull-changelog|ansible-builder)==' requirements.txt | xargs)"
 if [[ "$(cat "$venv/.stamp" 2>/dev/null)" != "$wanted" ]]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
