@@ -90,8 +90,9 @@ def ee_context(tarball, tmp_path_factory):
     work = tmp_path_factory.mktemp("ee")
     shutil.copy2(ROOT / "docs" / "execution-environment.yml", work)
     shutil.copy2(tarball, work)
+    # The file name is given: its default follows the container runtime found on the machine.
     run(str(BIN / "ansible-builder"), "create", "--file", "execution-environment.yml", "--context", "context",
-        cwd=work)
+        "--output-filename", "Containerfile", cwd=work)
     return work / "context"
 
 
