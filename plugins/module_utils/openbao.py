@@ -9,6 +9,7 @@ token or secret values: the client knows its sensitive strings and masks them in
 
 from __future__ import annotations
 
+import copy
 import errno
 import ipaddress
 import json
@@ -42,12 +43,14 @@ class OpenBaoError(Exception):
     """A failed OpenBao call, with a message fit for ``fail_json`` (no token, no secret values)."""
 
     def __init__(self, message: str, status: int | None = None, path: str | None = None,
-                 errors: list[str] | None = None) -> None:
+                 errors: list[str] | None = None, result: dict[str, t.Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.path = path
         self.errors = errors or []
+        # What the caller must still get despite the failure (the keys of an initialisation that failed later).
+        self.result = result or {}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -224,6 +227,13 @@ class OpenBaoClient:
             elif value is not None and not isinstance(value, bool):
                 self._secrets.append(str(value))
 
+    def with_token(self, token: str | None) -> "OpenBaoClient":
+        """A client for the same server and settings that calls with ``token``; both mask each other's secrets."""
+        other = copy.copy(self)  # shares the list of secrets to mask
+        other.token = token
+        self.add_secret(token)
+        return other
+
     def _fail(self, message: str, status: int | None = None, path: str | None = None,
               errors: list[str] | None = None) -> OpenBaoError:
         return OpenBaoError(mask_text(message, self._secrets), status, path,
@@ -371,8 +381,21 @@ def run_module(argument_spec: dict[str, t.Any], run: t.Callable[[AnsibleModule, 
     try:
         result = run(module, client)
     except OpenBaoError as exc:
-        module.fail_json(msg=exc.message)
+        module.fail_json(msg=exc.message, **exc.result)
     module.exit_json(**result)
+
+
+class Step:
+    """What a step's ``run(module, client)`` reads of an ``AnsibleModule``, so that one module can run several steps
+    in one call (``openbao_bootstrap``). Options not given take the defaults of the step's argument spec."""
+
+    def __init__(self, module: t.Any, spec: dict[str, dict[str, t.Any]], check_mode: bool | None = None,
+                 **params: t.Any) -> None:
+        self.params = {name: option.get("default") for name, option in spec.items()}
+        self.params.update(params)
+        self.check_mode = module.check_mode if check_mode is None else check_mode
+        self._diff = True  # the caller may read a step's before and after
+        self.warn = module.warn
 
 
 def body_data(body: dict[str, t.Any] | None) -> dict[str, t.Any]:

@@ -105,55 +105,12 @@ refusal:
   sample: invalid role or secret ID
 """
 
-import typing as t
-
-from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
-    OpenBaoClient,
-    OpenBaoError,
-    run_module,
-)
-
-# OpenBao answers a refused AppRole login with 400 (invalid role or secret ID) and a locked-out one with 403.
-REFUSED = (400, 403)
-
-
-def login(client: OpenBaoClient, mount: str, role_id: str, secret_id: str) -> dict[str, t.Any]:
-    """The ``auth`` block of a successful login; raises OpenBaoError (status kept) when OpenBao refuses it."""
-    answer = client.request("POST", "auth/%s/login" % mount, {"role_id": role_id, "secret_id": secret_id},
-                            auth=False)
-    auth = (answer or {}).get("auth") or {}
-    if not auth.get("client_token"):
-        raise OpenBaoError("OpenBao at %s answered the AppRole login at auth/%s/ without a token" % (client.url, mount))
-    return auth
-
-
-def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
-    params = module.params
-    mount = params["mount_point"].strip("/")
-    try:
-        auth = login(client, mount, params["role_id"], params["secret_id"])
-    except OpenBaoError as exc:
-        refused = exc.status in REFUSED and not any("no handler for route" in e for e in exc.errors)
-        if not refused:
-            raise
-        if params["fail_on_refusal"]:
-            raise OpenBaoError("OpenBao at %s refused the AppRole login at auth/%s/ (%s); the secret ID was destroyed "
-                               "or expired, or the role ID is wrong or locked out" % (
-                                   client.url, mount, "; ".join(exc.errors) or "HTTP %s" % exc.status), exc.status)
-        return {"changed": False, "logged_in": False, "refusal": "; ".join(exc.errors) or "HTTP %s" % exc.status}
-    client.add_secret(auth["client_token"])
-    return {"changed": False, "logged_in": True, "token": auth["client_token"], "accessor": auth.get("accessor"),
-            "policies": list(auth.get("token_policies") or auth.get("policies") or []),
-            "lease_duration": int(auth.get("lease_duration") or 0)}
+from ansible_collections.aegis.platform.plugins.module_utils.openbao import run_module
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_login import SECRET_PARAMS, SPEC, run
 
 
 def main() -> None:
-    run_module(dict(
-        mount_point=dict(type="str", default="approle"),
-        role_id=dict(type="str", required=True, no_log=True),
-        secret_id=dict(type="str", required=True, no_log=True),
-        fail_on_refusal=dict(type="bool", default=True),
-    ), run, secret_params=("role_id", "secret_id"))
+    run_module(SPEC, run, secret_params=SECRET_PARAMS)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,11 @@ def test_the_deployer_repairs_mounts_policy_role_and_secret_id_removed_by_hand(s
     root.auth.approle.delete_role("aegis-platform")
     os.rename(site.init_file, str(site.init_file) + ".away")
     try:
-        assert changed(site.run()) >= 4  # KV engine, policy, role, secret_id (and its controller file)
+        repair = site.run()
+        assert changed(repair) == 2  # the bootstrap and the controller's copy of the new secret_id
+        for change in ("KV engine secret/", "policy aegis-platform", "role aegis-platform",
+                       "secret ID of aegis-platform"):
+            assert '"%s"' % change in repair.stdout, repair.stdout[-3000:]
         assert changed(site.run()) == 0
     finally:
         os.rename(str(site.init_file) + ".away", site.init_file)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aegis.platform.plugins.modules.openbao_approle_role import (
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_approle_roles import (
     ROLE_FIELDS,
     desired_fields,
     role_changes,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError
-from ansible_collections.aegis.platform.plugins.modules.openbao_approle_secret_id import (
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_secret_ids import (
     clear_lockout,
     needs_new_secret_id,
     validate_secret_id,

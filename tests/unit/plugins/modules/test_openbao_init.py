@@ -13,6 +13,7 @@ import pytest
 
 from module_args import patch_module_args
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError
+from ansible_collections.aegis.platform.plugins.module_utils import openbao_seal
 from ansible_collections.aegis.platform.plugins.modules import openbao_init
 
 
@@ -62,7 +63,7 @@ def test_unseal_resets_stale_progress_and_stops_when_unsealed(httpserver):
 
     httpserver.expect_request("/v1/sys/unseal").respond_with_handler(unseal)
     client = OpenBaoClient(httpserver.url_for("/"))
-    openbao_init.unseal(client, ["key-one-secret", "key-one-secret", "key-two-secret", "key-three-secret"], 1)
+    openbao_seal.unseal(client, ["key-one-secret", "key-one-secret", "key-two-secret", "key-three-secret"], 1)
     assert calls == [{"reset": True}, {"key": "key-one-secret"}, {"key": "key-two-secret"}]
 
 
@@ -73,7 +74,7 @@ def test_unseal_failure_resets_progress_and_hides_keys(httpserver):
     client = OpenBaoClient(httpserver.url_for("/"))
     client.add_secret(["bad-key-secret"])
     with pytest.raises(OpenBaoError) as exc:
-        openbao_init.unseal(client, ["bad-key-secret"], 0)
+        openbao_seal.unseal(client, ["bad-key-secret"], 0)
     assert "rejected unseal key #1" in exc.value.message and "bad-key-secret" not in exc.value.message
     assert httpserver.log[-1][0].get_json() == {"reset": True}
 
@@ -82,7 +83,7 @@ def test_not_enough_keys(httpserver):
     httpserver.expect_request("/v1/sys/unseal", json={"reset": True}).respond_with_json({"sealed": True})
     httpserver.expect_request("/v1/sys/unseal").respond_with_json({"sealed": True, "t": 3, "n": 5})
     with pytest.raises(OpenBaoError, match="still sealed after 1 distinct unseal key.s.: it needs 3 of its 5"):
-        openbao_init.unseal(OpenBaoClient(httpserver.url_for("/")), ["only-one-key"], 0)
+        openbao_seal.unseal(OpenBaoClient(httpserver.url_for("/")), ["only-one-key"], 0)
 
 
 def test_init_returns_keys_unseals_and_warns_about_stale_keys(httpserver):

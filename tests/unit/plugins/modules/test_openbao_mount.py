@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aegis.platform.plugins.modules.openbao_mount import (
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_mounts import (
     desired_config,
     desired_options,
     plan,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.aegis.platform.plugins.modules.openbao_policy import policy_changed
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_policies import policy_changed
 
 POLICY = 'path "secret/data/aegis/*" {\n  capabilities = ["read"]\n}\n'
 
