@@ -419,7 +419,7 @@ SPEC = dict(
         role_name=dict(type="str", default="aegis-deployer"),
         policy_name=dict(type="str", default="aegis-deployer"),
         policy=dict(type="str", required=True),
-        token_ttl=dict(type="raw", default="1h"),
+        token_ttl=dict(type="raw", default="1h", no_log=False),
     )),
     policies=dict(type="list", elements="dict", default=[], options=dict(
         name=dict(type="str", required=True),
