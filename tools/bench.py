@@ -7,10 +7,22 @@ Measured for each, under the prefix aegisbench on 127.0.0.3 beside a live deploy
 2. no-op rerun: time and changed count;
 3. single-pod upgrade: one setting of the core pod changed (RUST_LOG); time and which containers were recreated.
 
-The raw script is tools/bench_baseline.sh (its header says what it does). Its input is read back from the site.yml
-converge: the podman commands it ran, its rendered files, passwords, policy and realm. Both runs end with the same
-check (every health check, OpenBao unsealed, the stand-ins' dependency reports all "ok"), so the ratios compare
-runs that reach the same state.
+The raw script is tools/bench_baseline.sh (its header says what it does). Its input is read back from the first
+site.yml converge: the podman commands it ran, its rendered files, passwords, policy and realm. Both runs end with
+the same check (every health check, OpenBao unsealed, the stand-ins' dependency reports all "ok"), so the ratios
+compare runs that reach the same state.
+
+Runs alternate (site.yml, raw, site.yml, raw ...) so that load from the rest of the host hits both alike; each cold
+converge starts from nothing (pods, volumes, secrets, files, the controller's passwords and keys removed). The table
+has medians, against the speed targets: cold converge <= 1.3x the raw script, no-op <= 1.5x, upgrade <= site.yml's
+no-op + the raw recreate. Each run's numbers are printed too, to show the noise. Then the minimal profile (3 pods)
+is deployed alone and its no-op timed beside the full one's (8 pods): what each pod costs a rerun.
+
+Environment:
+  BENCH_RUNS=3           site.yml/raw runs to take the medians of (and no-op reruns of the minimal profile)
+  BENCH_PROFILE_TASKS=1  one more site.yml no-op in the first run, with the profile_tasks callback (every task);
+                         its output goes to a file whose path is printed, to attach to a report
+  BENCH_RAW_TIMEOUT=180  seconds for one raw run
 """
 import datetime
 import json
@@ -19,6 +31,7 @@ import pathlib
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +50,11 @@ PODS = [pod.replace("_", "-") for pod in
         yaml.safe_load((ROOT / "roles/common/vars/main.yml").read_text())["__aegis_pods"]]
 # Seconds for one raw run; then the bench ends, naming the containers that were not ready.
 RAW_TIMEOUT = int(os.environ.get("BENCH_RAW_TIMEOUT", "180"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+PROFILE_TASKS = os.environ.get("BENCH_PROFILE_TASKS") == "1"
+PROFILE_ENV = {"ANSIBLE_CALLBACKS_ENABLED": "profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"}
+# The minimal profile, from the common role's defaults: its no-op beside the full one's gives the cost of a pod.
+MINIMAL = yaml.safe_load((ROOT / "roles/common/defaults/main/platform.yml").read_text())["aegis_profiles"]["minimal"]
 SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)
 UPGRADE = ["-e", "aegis_core_rust_log=debug"]
 # Podman secrets the raw script mints itself in its bootstrap (by their target variable); the others are input.
@@ -88,11 +106,14 @@ def run(label, args, env, timeout):
     return time.monotonic() - start, out, err
 
 
-def site(secrets, *extra):
-    """One site.yml run: (seconds, changed count of its recap)."""
+def site(secrets, *extra, env=None, log=None):
+    """One site.yml run: (seconds, changed count of its recap). Its output is also written to `log` when given."""
     args = [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(ROOT / "inventories/local"), str(ROOT / "playbooks/site.yml"),
             "-e", "aegis_name_prefix=" + PREFIX, "-e", "aegis_bind_address=" + BIND, "-e", "aegis_secrets_dir=" + secrets, *extra]
-    elapsed, out, dummy = run(" ".join(["site.yml", *extra]), args, {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, SITE_TIMEOUT)
+    env = dict(env or {}, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    elapsed, out, dummy = run(" ".join(["site.yml", *extra]), args, env, SITE_TIMEOUT)
+    if log:
+        log.write_text(out)
     return elapsed, sum(int(n) for n in re.findall(r"changed=(\d+)", out.rsplit("PLAY RECAP", maxsplit=1)[-1]))
 
 
@@ -282,83 +303,183 @@ def export_input(work, secrets, commands):
     (inp / "realm.json").write_text(json.dumps(realm_export(admin_password), indent=1))
 
 
-def measure(results, secrets, work):
-    """Fills `results` as it goes, so a failure still reports what was measured."""
-    results["load before"] = os.getloadavg()[0]  # other podman work on the host skews every time
+def fresh(*paths):
+    """Nothing of a previous run: the bench's pods, volumes, secrets and files, and these controller directories."""
+    cleanup()
+    subprocess.run(["rm", "-rf", *map(str, paths)], check=True)
+
+
+def measure_site(measured, secrets, profile=None):
+    """One site.yml run into `measured`: cold converge, no-op, upgrade (with the profiled no-op before the upgrade when
+    `profile` names its output file). Returns the recorded commands before and after the upgrade."""
+    fresh(secrets)  # the controller's passwords and OpenBao keys too: a cold run generates them
     start = time.time()
-    results["site cold"] = site(secrets)
+    measured["site cold"] = site(secrets)
     before = recorded()
     names = containers(before)
-    results["site ready"] = readiness(names, start)
-    results["site state"] = end_state(names)
-    results["site noop"] = site(secrets)
+    measured["site ready"] = readiness(names, start)
+    measured["site state"] = end_state(names)
+    measured["site noop"] = site(secrets)
+    if profile:
+        site(secrets, env=PROFILE_ENV, log=profile)
     old = ids(names)
-    results["site upgrade"] = site(secrets, *UPGRADE)
+    measured["site upgrade"] = site(secrets, *UPGRADE)
     new = ids(names)
-    results["site recreated"] = sorted(name for name in names if new[name] != old[name])
-    after = recorded()
-    export_input(work, secrets, before)
-    (work / "state").mkdir()
+    measured["site recreated"] = sorted(name for name in names if new[name] != old[name])
+    return before, recorded()
 
-    cleanup()
+
+def measure_raw(measured, work, before, after):
+    """One raw run into `measured`: cold converge, no-op, and the upgrade of what site.yml's upgrade changed."""
+    fresh(work / "state")
+    (work / "state").mkdir()
+    write_pods(work / "input/pods", before)  # the last raw upgrade left the new commands there
+    names = containers(before)
     start = time.time()
     try:
-        results["raw cold"] = raw(work, "deploy")
+        measured["raw cold"] = raw(work, "deploy")
         problem = None
     except Failed as exc:
         problem = str(exc)
-    results["raw ready"] = readiness(names, start)
-    not_ready = [name for name, (dummy, healthy) in results["raw ready"].items() if healthy is None]
+    measured["raw ready"] = readiness(names, start)
+    not_ready = [name for name, (dummy, healthy) in measured["raw ready"].items() if healthy is None]
     if problem or not_ready:
         raise Failed("%s; not ready:%s" % (problem or "raw cold converge", "".join(
             "\n  %s (last health check: %s)" % (name, last_health(name)) for name in not_ready) or " none"))
-    results["raw state"] = end_state(names)
-    results["raw noop"] = raw(work, "deploy")
+    measured["raw state"] = end_state(names)
+    measured["raw noop"] = raw(work, "deploy")
     # The upgrade: the containers whose recorded command the site.yml upgrade changed, recreated from the new one.
     old_commands = {name: cmd for objects in before.values() for name, cmd in objects}
     changed = [name for objects in after.values() for name, cmd in objects if name in names and cmd != old_commands.get(name)]
     write_pods(work / "input/pods", after)
     old = ids(names)
-    results["raw upgrade"] = raw(work, "upgrade", *changed)
+    measured["raw upgrade"] = raw(work, "upgrade", *changed)
     new = ids(names)
-    results["raw recreated"] = sorted(name for name in names if new[name] != old[name])
+    measured["raw recreated"] = sorted(name for name in names if new[name] != old[name])
+
+
+def measure(results, secrets, work):
+    """Fills `results` as it goes, so a failure still reports what was measured."""
+    results["load before"] = os.getloadavg()[0]  # other podman work on the host skews every time
+    results["runs"] = []
+    for number in range(RUNS):
+        measured = {}
+        results["runs"].append(measured)
+        before, after = measure_site(measured, secrets, results.get("profile") if number == 0 else None)
+        if number == 0:
+            export_input(work, secrets, before)  # untimed; every raw run replays this first converge
+            commands = before, after
+        measure_raw(measured, work, *commands)
+    # The minimal profile alone: its cold converge is not timed, its no-op is (main's cleanup tears it down).
+    fresh(secrets)
+    minimal = ["-e", "aegis_profile=minimal"]
+    site(secrets, *minimal)
+    results["minimal noop"] = []
+    for dummy in range(RUNS):
+        results["minimal noop"].append(site(secrets, *minimal))
     results["load after"] = os.getloadavg()[0]
+
+
+def median(runs, key):
+    """Median seconds of a measurement over the runs that got to it (None when none did)."""
+    times = [measured[key][0] for measured in runs if key in measured]
+    return statistics.median(times) if times else None
+
+
+def median_run(runs, kind):
+    """The run whose cold converge took the median time (the lower middle of an even count), else the last one that
+    has a timeline: its timeline is the one printed."""
+    done = sorted((measured for measured in runs if kind + " cold" in measured), key=lambda measured: measured[kind + " cold"][0])
+    if done:
+        return done[(len(done) - 1) // 2]
+    return next((measured for measured in reversed(runs) if kind + " ready" in measured), {})
+
+
+def which(numbers, total):
+    return "every run" if len(numbers) == total > 1 else "run " + ", ".join(map(str, numbers))
+
+
+def by_value(runs, key, text):
+    """[(text of the value, run numbers)] of a per-run result: what every run agrees on is printed once."""
+    found = {}
+    for number, measured in enumerate(runs, 1):
+        if key in measured:
+            found.setdefault(text(measured[key]), []).append(number)
+    return list(found.items())
 
 
 def report(results):
     def seconds(value):
         return "%5.1f" % value if value is not None else "    -"
 
-    print("\nmake bench: %d pods, %d containers, prefix %s on %s, images already present; load average %s" % (
-        len(PODS), len(results.get("site ready", {})), PREFIX, BIND,
-        " -> ".join("%.1f" % results[key] for key in ("load before", "load after") if key in results)))
-    print("%-26s %9s %11s %7s   %s" % ("", "site.yml", "raw script", "ratio", "changed: site.yml tasks / raw steps"))
-    for label, kind in (("cold converge", "cold"), ("no-op rerun", "noop"), ("single-pod upgrade (core)", "upgrade")):
-        if "site " + kind in results:
-            site_time, site_changed = results["site " + kind]
-            raw_time, raw_changed = results.get("raw " + kind, (None, None))
-            ratio = "%5.1fx" % (site_time / raw_time) if raw_time else "-"
-            print("%-26s %7.1f s %9s s %7s   %d / %s" % (label, site_time, seconds(raw_time), ratio, site_changed,
-                                                         "-" if raw_changed is None else len(raw_changed)))
-    if "site recreated" in results:
-        print("upgrade recreated: site.yml %s; raw %s" % (", ".join(results["site recreated"]) or "nothing",
-                                                          ", ".join(results.get("raw recreated", ["-"])) or "nothing"))
+    def timed(value):  # a (seconds, changed) result: changed is a count (site.yml) or the list of changes (raw)
+        return "%11s" % ("%.1f (%s)" % (value[0], value[1] if isinstance(value[1], int) else len(value[1])) if value else "-")
+
+    runs = results.get("runs", [])
+    first = runs[0] if runs else {}
+    print("\nmake bench: %d pods, %d containers, prefix %s on %s, images already present; %d alternating runs; load average %s"
+          % (len(PODS), len(first.get("site ready", {})), PREFIX, BIND, len(runs),
+             " -> ".join("%.1f" % results[key] for key in ("load before", "load after") if key in results)))
+    if "site cold" in first:
+        print("\nmedians of BENCH_RUNS=%d runs, seconds:\n" % len(runs))
+        print("| | site.yml | raw script | ratio | target |")
+        print("|---|---:|---:|---:|---|")
+    site_noop, raw_upgrade = median(runs, "site noop"), median(runs, "raw upgrade")
+    for label, kind, limit in (("cold converge", "cold", 1.3), ("no-op rerun (full, %d pods)" % len(PODS), "noop", 1.5),
+                               ("single-pod upgrade (core)", "upgrade", None)):
+        site_time, raw_time = median(runs, "site " + kind), median(runs, "raw " + kind)
+        if site_time is None:
+            continue
+        ratio = site_time / raw_time if raw_time else None
+        if limit:  # a ratio; the upgrade's target is a time: a no-op that finds the change, plus its recreate
+            target, met = "<= %.1fx" % limit, ratio <= limit if ratio else None
+        else:
+            bound = site_noop + raw_upgrade if site_noop is not None and raw_upgrade is not None else None
+            target, met = "<= %s s (site no-op + raw recreate)" % seconds(bound).strip(), site_time <= bound if bound else None
+        print("| %s | %s | %s | %s | %s: %s |" % (label, seconds(site_time), seconds(raw_time),
+                                                  "%.2fx" % ratio if ratio else "-", target, {True: "met", False: "NOT met"}.get(met, "-")))
+    minimal = [value[0] for value in results.get("minimal noop", [])]
+    if minimal:
+        print("| no-op rerun (minimal, %d pods) | %s | - | - | - |" % (len(MINIMAL), seconds(statistics.median(minimal))))
+        if site_noop is not None:
+            per_pod = (site_noop - statistics.median(minimal)) / (len(PODS) - len(MINIMAL))
+            print("\nsite.yml no-op: %.1f s per pod beyond the minimal profile's %d, %.1f s for the rest (the minimal one less its pods)"
+                  % (per_pod, len(MINIMAL), statistics.median(minimal) - per_pod * len(MINIMAL)))
+
+    if runs:
+        print("\neach run, seconds (changed: site.yml tasks / raw steps); site.yml and raw alternate:")
+        kinds = ("cold", "noop", "upgrade")
+        print("%-6s %11s %11s %11s  | %11s %11s %11s" % ("", *("site " + kind for kind in kinds), *("raw " + kind for kind in kinds)))
+        for number, measured in enumerate(runs, 1):
+            print("run %-2d %s  | %s" % (number, " ".join(timed(measured.get("site " + kind)) for kind in kinds),
+                                         " ".join(timed(measured.get("raw " + kind)) for kind in kinds)))
+    if minimal:
+        print("minimal no-op: %s" % ", ".join(timed(value).strip() for value in results["minimal noop"]))
+    for key, label in (("site recreated", "site.yml"), ("raw recreated", "raw script")):
+        for text, numbers in by_value(runs, key, lambda names: ", ".join(names) or "nothing"):
+            print("upgrade recreated (%s, %s): %s" % (label, which(numbers, len(runs)), text))
     for key, label in (("site state", "site.yml"), ("raw state", "raw script")):
-        if key in results:
-            print("after the cold converge (%s): %s" % (label, results[key]))
-    if "site ready" in results:
-        print("\ncold converge per container, seconds after the run started: container started / first passing health check")
+        for text, numbers in by_value(runs, key, str):
+            print("after the cold converge (%s, %s): %s" % (label, which(numbers, len(runs)), text))
+
+    site_run, raw_run = median_run(runs, "site"), median_run(runs, "raw")
+    if "site ready" in site_run:
+        print("\ncold converge per container of the median run (site.yml run %d, raw run %s), seconds after the run started:"
+              % (runs.index(site_run) + 1, runs.index(raw_run) + 1 if raw_run else "-"))
+        print("container started / first passing health check")
         print("%-40s %15s %15s" % ("", "site.yml", "raw script"))
-        raw_ready = results.get("raw ready", {})
-        for name, (started, healthy) in results["site ready"].items():
+        raw_ready = raw_run.get("raw ready", {})
+        for name, (started, healthy) in site_run["site ready"].items():
             raw_started, raw_healthy = raw_ready.get(name, (None, None))
             print("%-40s %6s / %5s %6s / %5s" % (name, seconds(started), seconds(healthy), seconds(raw_started), seconds(raw_healthy)))
-        for kind, label in (("site", "site.yml"), ("raw", "raw script")):
-            starts = [started for started, dummy in results.get(kind + " ready", {}).values() if started is not None]
-            if starts and kind + " cold" in results:
+        for kind, label, chosen in (("site", "site.yml", site_run), ("raw", "raw script", raw_run)):
+            starts = [started for started, dummy in chosen.get(kind + " ready", {}).values() if started is not None]
+            if starts and kind + " cold" in chosen:
                 print("%s: last container started at %.1f s, run done at %.1f s (then: its health wait, the final status pass)"
-                      % (label, max(starts), results[kind + " cold"][0]))
+                      % (label, max(starts), chosen[kind + " cold"][0]))
         print("site.yml runs OpenBao's health check only in its final status play (its unseal step waits on the API).")
+    if results.get("profile") and results["profile"].stat().st_size:
+        print("\nprofile_tasks of a site.yml no-op (run 1, every task): %s" % results["profile"])
     print("""
 ratio = site.yml / raw script. The raw script (tools/bench_baseline.sh) runs the podman commands site.yml ran (read
 back from podman) in the same pod order, waiting for each pod's new containers before the next pod (site.yml waits
@@ -377,6 +498,10 @@ def main():
     results = {}
     work = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX + "-"))  # 0700: passwords, keys, the raw input
     secrets = str(work / "secrets")
+    if PROFILE_TASKS:  # outside `work`, which goes at the end; 0600 as the run's output is not meant for everyone
+        handle, path = tempfile.mkstemp(prefix=PREFIX + "-profile-tasks-", suffix=".log")
+        os.close(handle)
+        results["profile"] = pathlib.Path(path)
     failure = None
     try:
         cleanup()
