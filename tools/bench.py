@@ -5,7 +5,8 @@ Measured for each, under the prefix aegisbench on 127.0.0.3 beside a live deploy
 1. cold converge: no pod, volume, secret or file to start from; done when every container is healthy and every
    bootstrap is done (PostgreSQL roles, OpenBao init/unseal/AppRole, realm, client secrets, OIDC);
 2. no-op rerun: time and changed count;
-3. single-pod upgrade: one setting of the core pod changed (RUST_LOG); time and which containers were recreated.
+3. single-pod upgrade: one setting of the core pod changed (RUST_LOG); time and which containers were recreated; then
+   the same kind of change with `--tags core`, the documented way to upgrade one pod.
 
 The raw script is tools/bench_baseline.sh (its header says what it does). Its input is read back from the first
 site.yml converge: the podman commands it ran, its rendered files, passwords, policy and realm. Both runs end with
@@ -57,6 +58,8 @@ PROFILE_ENV = {"ANSIBLE_CALLBACKS_ENABLED": "profile_tasks", "PROFILE_TASKS_TASK
 MINIMAL = yaml.safe_load((ROOT / "roles/common/defaults/main/platform.yml").read_text())["aegis_profiles"]["minimal"]
 SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)
 UPGRADE = ["-e", "aegis_core_rust_log=debug"]
+# The documented way to upgrade one pod: the same kind of change, only the core pod's tasks.
+TAGGED_UPGRADE = ["--tags", "core", "-e", "aegis_core_rust_log=trace"]
 # Podman secrets the raw script mints itself in its bootstrap (by their target variable); the others are input.
 MINTED = {"OPENBAO_SECRET_ID"}
 # Stand-ins whose health body reports each dependency ("ok" / "not configured" / "error: ...").
@@ -270,11 +273,20 @@ def write_pods(directory, commands):
         (directory / ("%d-%s" % (number, pod))).write_text("".join("%s %s\n" % (name, shlex.join(cmd)) for name, cmd in objects))
 
 
+def user_options(volume):
+    """The options a `podman volume create` was given (podman also lists the UID and GID it derived from them)."""
+    return sorted((key, value) for key, value in (volume.get("Options") or {}).items() if key in ("type", "o", "device"))
+
+
 def export_input(work, secrets, commands):
     """The raw script's input, read from the converged site (untimed): see tools/bench_baseline.sh."""
     inp = work / "input"
     inp.mkdir()
     write_pods(inp / "pods", commands)
+    # Volumes created with options (an owner for a non-root container): "<name> <podman volume create options>".
+    volumes = json.loads(podman("volume", "inspect", *ours("volume"), "--format", "json").stdout or "[]")
+    (inp / "volumes").write_text("".join("%s %s\n" % (vol["Name"], " ".join("--opt %s=%s" % item for item in user_options(vol)))
+                                         for vol in volumes if user_options(vol)))
     # cp -a keeps modes and owners (some files are read by a container's non-root user). Receipts are site.yml's
     # bookkeeping; the AppRole env file is written by the raw script from the credentials it mints.
     subprocess.run(["cp", "-a", str(CONFIG_DIR), str(inp / "files")], check=True)
@@ -326,7 +338,9 @@ def measure_site(measured, secrets, profile=None):
     measured["site upgrade"] = site(secrets, *UPGRADE)
     new = ids(names)
     measured["site recreated"] = sorted(name for name in names if new[name] != old[name])
-    return before, recorded()
+    after = recorded()
+    measured["site tagged"] = site(secrets, *TAGGED_UPGRADE)
+    return before, after
 
 
 def measure_raw(measured, work, before, after):
@@ -426,8 +440,9 @@ def report(results):
         print("|---|---:|---:|---:|---|")
     site_noop, raw_upgrade = median(runs, "site noop"), median(runs, "raw upgrade")
     for label, kind, limit in (("cold converge", "cold", 1.3), ("no-op rerun (full, %d pods)" % len(PODS), "noop", 1.5),
-                               ("single-pod upgrade (core)", "upgrade", None)):
-        site_time, raw_time = median(runs, "site " + kind), median(runs, "raw " + kind)
+                               ("single-pod upgrade (core)", "upgrade", None),
+                               ("single-pod upgrade, --tags core", "tagged", None)):
+        site_time, raw_time = median(runs, "site " + kind), median(runs, "raw " + ("upgrade" if kind == "tagged" else kind))
         if site_time is None:
             continue
         ratio = site_time / raw_time if raw_time else None

@@ -14,6 +14,7 @@
 #   files/            the rendered config and secret files the pods mount (to /etc/$PREFIX)
 #   env/<secret>      values of the podman secrets containers read as environment, except the one this script
 #                     mints (the AppRole secret_id; the role_id it mints goes into the runtime's manifest)
+#   volumes           "<name> <podman volume create options>" of the volumes the converge created with options
 #   passwords/<role>  PostgreSQL login roles and their passwords; databases: "<db> <owner>"; grants: "<role> <group>"
 #   policy.hcl        the AppRole's OpenBao policy; realm.json: the realm (settings, roles, client scopes, clients,
 #                     service-account roles) without Keycloak's built-ins
@@ -224,6 +225,10 @@ deploy() {
   diff -rq -x openbao-approle.env -x aegis-config.yaml "$BENCH_INPUT/files" "$CONFIG_DIR" >/dev/null 2>&1 ||
     { cp -a "$BENCH_INPUT/files/." "$CONFIG_DIR/"; changed "config files"; }
   for f in "$BENCH_INPUT"/env/*; do put_secret "${f##*/}" "$(cat "$f")"; done
+  local name opts
+  while read -r name opts; do  # before the containers that would create them without their options
+    podman volume exists "$name" || { eval "podman volume create $opts $name" >/dev/null; changed "volume $name"; }
+  done < "$BENCH_INPUT/volumes"
   pod database
   bootstrap_database
   deploy_pod secrets  # OpenBao's health check fails while sealed: unseal first, then wait
