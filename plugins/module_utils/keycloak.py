@@ -12,20 +12,17 @@ Exception texts never contain a password, a client secret or a token.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from ansible.module_utils.urls import Request, make_context
+from ansible.module_utils.urls import Request
+from ansible_collections.aegis.platform.plugins.module_utils.tls_context import TlsContext
 
 JsonValue = Any
 Query = Optional[Mapping[str, Any]]
-
-# ansible-core 2.17 lets Request.open reuse one TLS context; 2.16 builds one per request (no context argument).
-REQUEST_TAKES_CONTEXT = "context" in inspect.signature(Request.open).parameters
 
 # Refresh this many seconds before the token's announced expiry (capped at a quarter of its lifetime).
 EXPIRY_MARGIN = 10.0
@@ -126,7 +123,7 @@ class KeycloakClient:
         self._client_secret = client_secret
         self.timeout = timeout
         self.validate_certs = validate_certs
-        self._context: Optional[Any] = None  # one TLS context per run: building one costs ~30 ms
+        self._tls = TlsContext(validate_certs=validate_certs)
         self._request = request or Request(validate_certs=validate_certs, timeout=timeout,
                                            follow_redirects="safe", use_netrc=False,
                                            http_agent="aegis.platform-keycloak")
@@ -190,13 +187,9 @@ class KeycloakClient:
 
     def _send(self, method: str, url: str, data: Optional[bytes],
               headers: Dict[str, str]) -> Tuple[int, Dict[str, str], JsonValue]:
-        tls = {}
-        if REQUEST_TAKES_CONTEXT:
-            if self._context is None:
-                self._context = make_context(validate_certs=self.validate_certs)
-            tls["context"] = self._context
         try:
-            response = self._request.open(method, url, data=data, headers=headers, timeout=self.timeout, **tls)
+            response = self._request.open(method, url, data=data, headers=headers, timeout=self.timeout,
+                                          **self._tls.open_kwargs())
             raw = response.read()
             status = response.getcode()
             answer_headers = {k.lower(): v for k, v in response.headers.items()}

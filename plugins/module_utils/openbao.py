@@ -22,6 +22,7 @@ import urllib.error
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import Request
+from ansible_collections.aegis.platform.plugins.module_utils.tls_context import TlsContext
 
 MASK = "********"
 DEFAULT_URL = "http://127.0.0.1:8200"
@@ -213,6 +214,7 @@ class OpenBaoClient:
         self.timeout = timeout
         self.connect_retries = max(0, connect_retries)
         self.requests = 0
+        self._tls = TlsContext(cafile=ca_path, validate_certs=validate_certs)
         self._secrets: list[str] = []
         if token:
             self._secrets.append(token)
@@ -264,7 +266,7 @@ class OpenBaoClient:
             self.requests += 1
             try:
                 resp = Request().open(method, full, data=body, headers=headers, timeout=self.timeout,
-                                      validate_certs=self.validate_certs, ca_path=self.ca_path)
+                                      validate_certs=self.validate_certs, ca_path=self.ca_path, **self._tls.open_kwargs())
                 raw = resp.read()
                 return self._decode(raw, method, path)
             except urllib.error.HTTPError as exc:
