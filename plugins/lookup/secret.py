@@ -30,6 +30,16 @@ options:
     description: Length of a generated secret.
     type: int
     default: 32
+  create:
+    description:
+      - Whether a missing secret is generated. V(false) makes a missing one an error that names it, for a deployment
+        that already exists (a new value would no longer match the one its servers hold); a list allows exactly
+        those names (the ones a rotation renews).
+      - C(site.yml) sets it once the deployment exists, after it restored the values kept in OpenBao.
+    type: raw
+    default: true
+    vars:
+      - name: __aegis_secrets_create
 """
 
 EXAMPLES = r"""
@@ -52,6 +62,7 @@ import string
 import tempfile
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 
 ALPHABET = string.ascii_letters + string.digits
@@ -62,13 +73,25 @@ def read(path: str) -> str:
         return existing.read().rstrip("\n")
 
 
-def read_or_create(directory: str, name: str, length: int) -> str:
+def may_create(create, name: str) -> bool:
+    """``create`` is a boolean or the list of names that may be generated."""
+    if isinstance(create, (list, tuple)):
+        return name in create
+    return boolean(create, strict=False)
+
+
+def read_or_create(directory: str, name: str, length: int, create=True) -> str:
     path = os.path.normpath(os.path.join(directory, name))
     if not path.startswith(os.path.normpath(directory) + os.sep):
         raise AnsibleLookupError("secret name %r leaves the secrets directory" % name)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     if os.path.exists(path):
         return read(path)
+    if not may_create(create, name):
+        raise AnsibleLookupError(
+            "the generated secret %s is missing from %s, and this deployment already exists: a new value would not "
+            "match the one its servers hold. Restore it (a copy of that directory, or OpenBao unsealed so that "
+            "site.yml reads it back), or give the value as an inventory/vault variable" % (name, directory))
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     # Hosts template in parallel worker processes: the file appears whole (a hard link of a complete temporary
     # file) or not at all, so a concurrent reader never sees it empty, and the first link wins.
     value = "".join(secrets.choice(ALPHABET) for dummy in range(length))
@@ -90,4 +113,4 @@ class LookupModule(LookupBase):
         directory = os.path.expanduser(self.get_option("dir"))
         os.makedirs(directory, mode=0o700, exist_ok=True)
         os.chmod(directory, 0o700)
-        return [read_or_create(directory, term, self.get_option("length")) for term in terms]
+        return [read_or_create(directory, term, self.get_option("length"), self.get_option("create")) for term in terms]

@@ -13,6 +13,8 @@ description:
   - Reads the current version of the secret at O(path) in the KV v2 engine at O(mount). One request; nothing is
     written, so it runs in check mode too.
   - The result carries the secret's values; use C(no_log) on the task.
+  - With O(approle_file) it logs in first with an AppRole credential kept in a file on the target (as the secrets
+    role keeps the deployer credential), so the token never passes through the controller.
 author:
   - AEGIS platform engineers (@aegis-platform)
 extends_documentation_fragment:
@@ -35,6 +37,15 @@ options:
       - Path of the secret inside the engine (without C(data/)), for example C(aegis/keycloak/aegis-orchestrator).
     type: str
     required: true
+  approle_file:
+    description:
+      - File on the target holding C({"role_id": ..., "secret_id": ...}) (JSON); log in with it instead of O(token).
+    type: path
+  approle_mount:
+    description:
+      - Path of the AppRole auth method O(approle_file) logs in at.
+    type: str
+    default: approle
 """
 
 EXAMPLES = r"""
@@ -44,6 +55,14 @@ EXAMPLES = r"""
     token: "{{ openbao_deployer_token }}"
     path: aegis/keycloak/aegis-orchestrator
   register: client
+  no_log: true
+
+- name: Read a secret with the credential kept on the OpenBao host
+  aegis.platform.openbao_kv2_get:
+    url: http://127.0.0.1:8200
+    approle_file: /etc/aegis/secrets/openbao-deployer.json
+    path: deployment/generated
+  register: kept
   no_log: true
 """
 
@@ -60,21 +79,39 @@ version:
   sample: 3
 """
 
+import json
 import typing as t
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError, kv2_read, run_module
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_login import login
+
+
+def approle_client(client: OpenBaoClient, path: str, mount: str) -> OpenBaoClient:
+    """``client`` with the token of a login with the credential kept in ``path``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            credential = json.load(handle)
+        role_id, secret_id = credential["role_id"], credential["secret_id"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OpenBaoError("no AppRole credential to log in with in %s (%s)" % (path, exc.__class__.__name__))
+    client.add_secret(role_id, secret_id)
+    token = login(client, mount.strip("/"), role_id, secret_id)["client_token"]
+    return client.with_token(token)
 
 
 def run(module, client: OpenBaoClient) -> dict[str, t.Any]:
     path = module.params["path"].strip("/")
     if not path:
         raise OpenBaoError("path must not be empty")
+    if module.params["approle_file"]:
+        client = approle_client(client, module.params["approle_file"], module.params["approle_mount"])
     data, version = kv2_read(client, module.params["mount"].strip("/"), path)
     return {"changed": False, "data": data, "version": version}
 
 
 def main() -> None:
-    run_module(dict(mount=dict(type="str", default="secret"), path=dict(type="str", required=True)), run)
+    run_module(dict(mount=dict(type="str", default="secret"), path=dict(type="str", required=True),
+                    approle_file=dict(type="path"), approle_mount=dict(type="str", default="approle")), run)
 
 
 if __name__ == "__main__":

@@ -24,3 +24,22 @@ def test_a_second_read_returns_the_stored_value_and_leaves_no_temporary_file(tmp
     first = read_or_create(str(tmp_path), "a/b", 16)
     assert read_or_create(str(tmp_path), "a/b", 40) == first
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
+
+
+def test_an_existing_deployment_refuses_to_generate_a_missing_value(tmp_path):
+    import pytest
+    from ansible.errors import AnsibleLookupError
+    with pytest.raises(AnsibleLookupError, match="database/keycloak is missing from .* already exists"):
+        read_or_create(str(tmp_path), "database/keycloak", 32, False)
+    assert not (tmp_path / "database").exists()
+    (tmp_path / "iam").mkdir()
+    (tmp_path / "iam" / "admin").write_text("kept\n")
+    assert read_or_create(str(tmp_path), "iam/admin", 32, False) == "kept"
+
+
+def test_a_rotation_renews_only_the_names_it_lists(tmp_path):
+    import pytest
+    from ansible.errors import AnsibleLookupError
+    assert len(read_or_create(str(tmp_path), "database/aegis", 32, ["database/aegis"])) == 32
+    with pytest.raises(AnsibleLookupError):
+        read_or_create(str(tmp_path), "iam/admin", 32, ["database/aegis"])
