@@ -39,7 +39,8 @@ options:
     required: true
   approle_file:
     description:
-      - File on the target holding C({"role_id": ..., "secret_id": ...}) (JSON); log in with it instead of O(token).
+      - File on the target holding a JSON object with C(role_id) and C(secret_id); log in with it instead of
+        O(token).
     type: path
   approle_mount:
     description:

@@ -241,6 +241,63 @@ def test_site_after_restore_changes_nothing(host):
     assert "changed=0" in result.stdout
 
 
+# --- a controller without the deployment's secrets (an AWX job, another machine) -------------------------------
+
+def generated_files(directory=SECRETS):
+    """{name: content} of the controller's secrets directory (names relative to it)."""
+    found = {}
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            with open(os.path.join(root, name), encoding="utf-8") as handle:
+                found[os.path.relpath(os.path.join(root, name), directory)] = handle.read()
+    return found
+
+
+def containers_now(host):
+    return host.run("podman ps -a --filter name=^%s- --format '{{.ID}} {{.Names}} {{.State}}'", PREFIX).stdout
+
+
+def test_a_controller_without_the_secrets_directory_converges_with_no_change(host):
+    """The values this deployment generated come back from OpenBao (unsealed: no key is needed), identical."""
+    before = generated_files()
+    os.rename(SECRETS, SECRETS + ".away")
+    try:
+        result = converge()
+        restored = generated_files()
+    finally:
+        shutil.rmtree(SECRETS, ignore_errors=True)
+        os.rename(SECRETS + ".away", SECRETS)
+    assert result.returncode == 0 and changed_count(result) == 0, recap(result)
+    # Everything but OpenBao's unseal keys and root token, which the operator keeps (vault).
+    assert restored == {name: value for name, value in before.items() if name != "openbao/init.json"}
+    assert "Read back from OpenBao" in result.stdout
+    creds = json.loads(restored["openbao/approle.json"])
+    hvac.Client(url=BAO_URL).auth.approle.login(role_id=creds["role_id"], secret_id=creds["secret_id"])
+    psycopg2.connect(host=ADDRESS, port=5432, user="temporal", password=restored["database/temporal"].strip(),
+                     dbname="temporal").close()
+
+
+def test_a_sealed_openbao_and_no_secrets_directory_are_refused_before_any_change(host):
+    """Without the controller's copy and with OpenBao sealed (a restart), nothing can give the values back: the run
+    stops before any change and says what to supply; with the unseal keys alone (vault) it converges."""
+    keys = init()["unseal_keys"]
+    assert host.run("podman restart -t 0 %s-secrets-openbao", PREFIX).rc == 0
+    before = containers_now(host)
+    os.rename(SECRETS, SECRETS + ".away")
+    try:
+        refused = converge()
+        left = generated_files()
+        given = playbook("site.yml", "-e", json.dumps({"aegis_secrets_unseal_keys": keys}))
+    finally:
+        shutil.rmtree(SECRETS, ignore_errors=True)
+        os.rename(SECRETS + ".away", SECRETS)
+    assert refused.returncode != 0 and changed_count(refused) == 0, recap(refused)
+    assert "cannot give them back" in refused.stdout and "aegis_secrets_unseal_keys" in refused.stdout
+    assert left == {} and containers_now(host) == before and hvac.Client(url=BAO_URL).sys.is_sealed()
+    assert given.returncode == 0 and changed_count(given) == 1, recap(given)  # unsealed, nothing else
+    assert not hvac.Client(url=BAO_URL).sys.is_sealed()
+
+
 # --- rotation ------------------------------------------------------------------------------------------------
 
 def stored(*path):
