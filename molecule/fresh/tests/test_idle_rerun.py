@@ -13,5 +13,7 @@ def test_rerun_runs_no_pod_module_and_only_reads_the_servers(mode):
     assert changed == {host: 0 for host in ALL_HOSTS}
     assert '"probed": false' not in output  # every pod decided from the probe
     assert "database : Converge login roles" not in output
-    for bootstrap in ["secrets : Initialise if needed and unseal", "secrets : Write policy", "iam : Converge realm "]:
+    for bootstrap in ["secrets : Initialise, unseal and configure OpenBao", "iam : Converge realm ",
+                      "secrets : Read the generated values kept in OpenBao", "secrets : Keep the generated values"]:
         assert bootstrap in output, bootstrap
+    assert "Read back from OpenBao" not in output  # the controller's copy is complete
