@@ -101,3 +101,11 @@ def test_a_sealed_server_without_keys_says_what_it_needs(fresh_bao, state):
     result = bootstrap(fresh_bao, state)
     assert result.get("failed") and result["needs"] == "unseal_keys", result
     assert bootstrap(fresh_bao, state, unseal_keys=state["unseal_keys"])["changes"] == ["unsealed"]
+
+
+def test_kv2_get_logs_in_with_the_kept_credential(fresh_bao, state):
+    kept = str(state["dir"] / "deployer.json")
+    result = run_module("openbao_kv2_get", url=fresh_bao.url, approle_file=kept, path="aegis/note")
+    assert result["data"] == {"note": KV_VALUE}, result
+    missing = run_module("openbao_kv2_get", url=fresh_bao.url, approle_file=kept + ".absent", path="aegis/note")
+    assert missing["failed"] and missing["msg"].startswith("no AppRole credential"), missing
