@@ -106,6 +106,11 @@ probe:
     containers:
       description: "C({name: {pod, digest, running, id, started_at}}) of every container but infra ones."
       type: dict
+    container_log_dir:
+      description:
+        - Where podman's storage driver keeps each container's files, its log included
+          (C(<graph root>/<driver>-containers)); null when podman does not say.
+      type: str
 """
 
 import json
@@ -162,13 +167,18 @@ def files_under(root):
 
 
 def podman_state(module, network):
-    """Network, images, pods and containers (reduced to what the pod action compares); the podman calls run in
-    parallel (listing images alone takes a quarter of a second)."""
-    calls = [("network", "inspect", network), ("image", "ls", "--format", "json"), ("pod", "ps", "--format", "json"),
-             ("ps", "-a", "--pod", "--format", "json")]
+    """Network, images, pods, containers (reduced to what the pod action compares) and the container log directory
+    (Promtail reads it: one podman info here instead of one in the observability role); the podman calls run in
+    parallel (listing images alone takes a quarter of a second, podman info longer)."""
+    calls = [("info", "--format", "json"), ("network", "inspect", network), ("image", "ls", "--format", "json"),
+             ("pod", "ps", "--format", "json"), ("ps", "-a", "--pod", "--format", "json")]
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        networks, images, pods, containers = [found or [] for found in pool.map(lambda args: podman_json(module, *args), calls)]
+        info, networks, images, pods, containers = [
+            found or [] for found in pool.map(lambda args: podman_json(module, *args), calls)]
+    store = (info.get("store") or {}) if isinstance(info, dict) else {}
     return {
+        "container_log_dir": "%s/%s-containers" % (store["graphRoot"], store["graphDriverName"])
+        if store.get("graphRoot") and store.get("graphDriverName") else None,
         "network_subnet": ",".join(item["subnet"] for item in networks[0].get("subnets") or []) if networks else None,
         # Only what the images role and the pod action read: every task of the play carries these facts.
         # Names with the repo digests, so that an image pinned by digest (name@sha256:...) counts as present.
@@ -213,7 +223,8 @@ def main():
     if os.path.isfile(params["containers_conf"]):
         with open(params["containers_conf"], encoding="utf-8") as handle:
             conf_text = handle.read()
-    state = podman_state(module, params["network"]) if podman else {"network_subnet": None, "images": [], "pods": {}, "containers": {}}
+    state = podman_state(module, params["network"]) if podman else {
+        "network_subnet": None, "images": [], "pods": {}, "containers": {}, "container_log_dir": None}
     # Before the health checks start: they hold podman's locks, which a socket-activated service waits for.
     alive = podman and socket_alive(params["socket"])
     running = [name for name, item in state["containers"].items() if item["running"]]

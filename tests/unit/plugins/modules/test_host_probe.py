@@ -21,6 +21,7 @@ def test_files_are_described_as_the_pod_module_compares_them(tmp_path):
 
 def test_podman_state_keeps_what_the_pod_action_compares(monkeypatch):
     answers = {
+        "info": {"store": {"graphRoot": "/var/lib/containers/storage", "graphDriverName": "overlay"}},
         "network": [{"subnets": [{"subnet": "10.89.0.0/24"}]}],
         "image": [{"Id": "i1", "Names": ["localhost/aegis-postgres:15"], "RepoDigests": ["r@sha256:1"], "Size": 9}],
         "pod": [{"Name": "aegis-database", "Labels": {digests.SPEC_LABEL: "p1"}}],
@@ -31,6 +32,7 @@ def test_podman_state_keeps_what_the_pod_action_compares(monkeypatch):
     monkeypatch.setattr(host_probe, "podman_json", lambda module, *args: answers[args[0]])
     state = host_probe.podman_state(None, "aegis-network")
     assert state["network_subnet"] == "10.89.0.0/24"
+    assert state["container_log_dir"] == "/var/lib/containers/storage/overlay-containers"
     assert state["images"] == [{"Id": "i1", "Names": ["localhost/aegis-postgres:15", "r@sha256:1"], "Labels": {}}]
     assert state["pods"] == {"aegis-database": {"digest": "p1"}}
     assert state["containers"] == {"aegis-database-postgres": {"pod": "aegis-database", "digest": "c1digest",
@@ -42,6 +44,17 @@ def test_a_missing_network_has_no_subnet(monkeypatch):
     monkeypatch.setattr(host_probe, "podman_json", lambda module, *args: None)
     state = host_probe.podman_state(None, "aegis-network")
     assert state["network_subnet"] is None and state["containers"] == {} and state["images"] == []
+    assert state["container_log_dir"] is None
+
+
+def test_the_container_log_directory_follows_the_storage_driver_and_is_null_when_podman_does_not_say(monkeypatch):
+    def answers(store):
+        return lambda module, *args: {"store": store} if args[0] == "info" else None
+
+    monkeypatch.setattr(host_probe, "podman_json", answers({"graphRoot": "/srv/podman", "graphDriverName": "vfs"}))
+    assert host_probe.podman_state(None, "n")["container_log_dir"] == "/srv/podman/vfs-containers"
+    monkeypatch.setattr(host_probe, "podman_json", answers({"graphRoot": "/srv/podman"}))
+    assert host_probe.podman_state(None, "n")["container_log_dir"] is None
 
 
 class FakeModule:
