@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: openbao_bootstrap
 short_description: Initialise, unseal and configure OpenBao for a platform in one call
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Brings an OpenBao server to the state a platform needs, reading its state once per object and writing only
     what differs, in this order.
