@@ -292,7 +292,8 @@ def test_a_sealed_openbao_and_no_secrets_directory_are_refused_before_any_change
         shutil.rmtree(SECRETS, ignore_errors=True)
         os.rename(SECRETS + ".away", SECRETS)
     assert refused.returncode != 0 and changed_count(refused) == 0, recap(refused)
-    assert "cannot give them back" in refused.stdout and "aegis_secrets_unseal_keys" in refused.stdout
+    message = refused.stdout + refused.stderr  # the failure goes to stderr
+    assert "cannot give them back" in message and "aegis_secrets_unseal_keys" in message
     assert left == {} and containers_now(host) == before and hvac.Client(url=BAO_URL).sys.is_sealed()
     assert given.returncode == 0 and changed_count(given) == 1, recap(given)  # unsealed, nothing else
     assert not hvac.Client(url=BAO_URL).sys.is_sealed()
