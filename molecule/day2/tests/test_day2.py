@@ -254,7 +254,7 @@ def generated_files(directory=SECRETS):
 
 
 def containers_now(host):
-    return host.run("podman ps -a --filter name=^%s- --format '{{.ID}} {{.Names}} {{.State}}'", PREFIX).stdout
+    return host.run("podman ps -a --filter name=^%s- --format '{{.ID}} {{.Names}} {{.StartedAt}}'", PREFIX).stdout
 
 
 def test_a_controller_without_the_secrets_directory_converges_with_no_change(host):
