@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
@@ -14,6 +15,16 @@ from ansible_collections.aegis.platform.plugins.module_utils.openbao import (
 
 # OpenBao answers a refused AppRole login with 400 (invalid role or secret ID) and a locked-out one with 403.
 REFUSED = (400, 403)
+
+
+def read_credential(path: str) -> dict[str, t.Any]:
+    """The AppRole credential kept in a file (JSON ``{role_id, secret_id}``); {} when missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) and stored.get("role_id") and stored.get("secret_id") else {}
 
 
 def login(client: OpenBaoClient, mount: str, role_id: str, secret_id: str) -> dict[str, t.Any]:

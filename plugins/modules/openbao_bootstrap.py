@@ -265,16 +265,7 @@ from ansible_collections.aegis.platform.plugins.module_utils import (
     openbao_secret_ids,
 )
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoError, Step, run_module
-
-
-def read_credential(path):
-    """The kept ``{role_id, secret_id}`` ({} when the file is missing or unreadable as JSON)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            stored = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return stored if isinstance(stored, dict) and stored.get("secret_id") else {}
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_login import read_credential
 
 
 def write_credential(path, credential):
@@ -300,10 +291,9 @@ class Bootstrap:
             self.changes.append(label)
         return result
 
-    def deployer_state(self):
-        """(token, role_id, why it needs the root token or None) of the kept credential."""
+    def deployer_state(self, stored):
+        """(token, role_id, why it needs the root token or None) of the kept credential ``stored``."""
         deployer, mount = self.params["deployer"], self.params["approle_mount"]
-        stored = read_credential(deployer["file"])
         if not stored:
             return None, None, "is missing"
         self.client.add_secret(stored)
@@ -391,9 +381,9 @@ def run(module, client):
     if module.check_mode and seal["changed"]:
         return dict(result, changed=True)  # an uninitialised or sealed server answers nothing else
     try:
-        token, role_id, why = boot.deployer_state()
+        held = read_credential(params["deployer"]["file"])
+        token, role_id, why = boot.deployer_state(held)
         if why:
-            held = read_credential(params["deployer"]["file"])
             token, role_id = boot.repair_deployer(keys.get("root_token") or params["root_token"], held,
                                                   why != "no longer logs in" and bool(held), why)
         result["deployer"] = {"token": token, "role_id": role_id}

@@ -80,23 +80,19 @@ version:
   sample: 3
 """
 
-import json
 import typing as t
 
 from ansible_collections.aegis.platform.plugins.module_utils.openbao import OpenBaoClient, OpenBaoError, kv2_read, run_module
-from ansible_collections.aegis.platform.plugins.module_utils.openbao_login import login
+from ansible_collections.aegis.platform.plugins.module_utils.openbao_login import login, read_credential
 
 
 def approle_client(client: OpenBaoClient, path: str, mount: str) -> OpenBaoClient:
     """``client`` with the token of a login with the credential kept in ``path``."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            credential = json.load(handle)
-        role_id, secret_id = credential["role_id"], credential["secret_id"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise OpenBaoError("no AppRole credential to log in with in %s (%s)" % (path, exc.__class__.__name__))
-    client.add_secret(role_id, secret_id)
-    token = login(client, mount.strip("/"), role_id, secret_id)["client_token"]
+    credential = read_credential(path)
+    if not credential:
+        raise OpenBaoError("no AppRole credential to log in with in %s (missing or not role_id/secret_id JSON)" % path)
+    client.add_secret(credential)
+    token = login(client, mount.strip("/"), credential["role_id"], credential["secret_id"])["client_token"]
     return client.with_token(token)
 
 
