@@ -58,9 +58,11 @@ PROFILE_TASKS = os.environ.get("BENCH_PROFILE_TASKS") == "1"
 PROFILE_ENV = {"ANSIBLE_CALLBACKS_ENABLED": "profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"}
 # The minimal profile, from the common role's defaults: its no-op beside the full one's gives the cost of a pod.
 MINIMAL = yaml.safe_load((ROOT / "roles/common/defaults/main/platform.yml").read_text())["aegis_profiles"]["minimal"]
-# A timed run starts once the host's CPUs were at most SETTLED_BUSY busy for SETTLED_FOR s (or after SETTLE_TIMEOUT s).
+# A timed run starts once the host's CPUs were at most SETTLED_BUSY busy for SETTLED_FOR s, sampled every
+# SETTLE_SAMPLE s (or after SETTLE_TIMEOUT s).
 SETTLED_BUSY = 0.10
 SETTLED_FOR = 10
+SETTLE_SAMPLE = 2
 SETTLE_TIMEOUT = 180
 SITE_TIMEOUT = 900  # seconds for one site.yml run (its own waits are up to 300 s)
 UPGRADE = ["-e", "aegis_core_rust_log=debug"]
@@ -195,7 +197,7 @@ def last_health(name):
     return "%s, %s" % (state["Status"], " ".join(log[-1]["Output"].split())[:160])
 
 
-def busy_fraction(window=2.0):
+def busy_fraction(window):
     """Share of the host's CPU time spent busy over `window` seconds (/proc/stat, all CPUs)."""
     def sample():
         with open("/proc/stat", encoding="ascii") as handle:
@@ -207,16 +209,15 @@ def busy_fraction(window=2.0):
     return 1 - (idle2 - idle) / max(total2 - total, 1)
 
 
-def settle(results_key, measured):
-    """Wait until the host is quiet before a timed run: after a cold start the JVMs (Keycloak, Temporal) compile and
-    warm their caches for a minute or two in bursts, and a run then competes with them for the CPU. Operators rerun
-    a settled platform, so each timed run of both deployers starts on a host that has been quiet for SETTLED_FOR
-    seconds; the wait is recorded, not timed."""
+def settle():
+    """Seconds waited (untimed) until the host was quiet for SETTLED_FOR s. After a cold start the JVMs (Keycloak,
+    Temporal) compile and warm their caches in bursts for a minute or two, and a run then competes with them for the
+    CPU; operators rerun a settled platform, so every timed run of both deployers starts on a quiet host."""
     start = time.monotonic()
     quiet = 0
     while quiet < SETTLED_FOR and time.monotonic() - start < SETTLE_TIMEOUT:
-        quiet = quiet + 2 if busy_fraction(2) <= SETTLED_BUSY else 0
-    measured[results_key] = round(time.monotonic() - start, 1)
+        quiet = quiet + SETTLE_SAMPLE if busy_fraction(SETTLE_SAMPLE) <= SETTLED_BUSY else 0
+    return round(time.monotonic() - start, 1)
 
 
 def end_state(names):
@@ -355,14 +356,14 @@ def measure_site(measured, secrets, profile=None):
     """One site.yml run into `measured`: cold converge, no-op, upgrade (with the profiled no-op before the upgrade when
     `profile` names its output file). Returns the recorded commands before and after the upgrade."""
     fresh(secrets)  # the controller's passwords and OpenBao keys too: a cold run generates them
-    settle("site settled cold", measured)
+    measured["site settled cold"] = settle()
     start = time.time()
     measured["site cold"] = site(secrets)
     before = recorded()
     names = containers(before)
     measured["site ready"] = readiness(names, start)
     measured["site state"] = end_state(names)
-    settle("site settled", measured)
+    measured["site settled"] = settle()
     measured["site noop"] = site(secrets)
     if profile:
         site(secrets, env=PROFILE_ENV, log=profile)
@@ -381,7 +382,7 @@ def measure_raw(measured, work, before, after):
     (work / "state").mkdir()
     write_pods(work / "input/pods", before)  # the last raw upgrade left the new commands there
     names = containers(before)
-    settle("raw settled cold", measured)
+    measured["raw settled cold"] = settle()
     start = time.time()
     try:
         measured["raw cold"] = raw(work, "deploy")
@@ -394,7 +395,7 @@ def measure_raw(measured, work, before, after):
         raise Failed("%s; not ready:%s" % (problem or "raw cold converge", "".join(
             "\n  %s (last health check: %s)" % (name, last_health(name)) for name in not_ready) or " none"))
     measured["raw state"] = end_state(names)
-    settle("raw settled", measured)
+    measured["raw settled"] = settle()
     measured["raw noop"] = raw(work, "deploy")
     # The upgrade: the containers whose recorded command the site.yml upgrade changed, recreated from the new one.
     old_commands = {name: cmd for objects in before.values() for name, cmd in objects}
@@ -422,7 +423,7 @@ def measure(results, secrets, work):
     fresh(secrets)
     minimal = ["-e", "aegis_profile=minimal"]
     site(secrets, *minimal)
-    settle("minimal settled", results)
+    results["minimal settled"] = settle()
     results["minimal noop"] = []
     for dummy in range(RUNS):
         results["minimal noop"].append(site(secrets, *minimal))
